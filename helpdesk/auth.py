@@ -1,0 +1,26 @@
+"""Authentication for the JSON API: a bearer API token, or the operator's session."""
+
+import logging
+
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from helpdesk.models import ApiToken, hash_token
+
+logger = logging.getLogger(__name__)
+
+
+class ApiTokenAuth(HttpBearer):
+    def authenticate(self, request, token: str):
+        api_token = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if api_token is None:
+            logger.info("API token rejected", extra={"token_prefix": token[:6]})
+            return None
+
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=timezone.now())
+        request.user = api_token.user
+        return api_token.user

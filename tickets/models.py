@@ -1,0 +1,1 @@
+"""Ticket providers arrive here; until then a customer has no open tickets."""
