@@ -1,3 +1,86 @@
-from ninja import Router
+"""JSON endpoint for the platform's state events, authenticated by an ingest token."""
 
-router = Router()
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+
+from telemetry import services
+from telemetry.views import ingest_token_valid
+
+logger = logging.getLogger(__name__)
+
+router = Router(tags=["ingest"])
+
+
+class IngestTokenAuth(HttpBearer):
+    """Bearer auth against settings.INGEST_TOKENS; operator API tokens do not apply here."""
+
+    def authenticate(self, request, token: str):
+        if ingest_token_valid(authorization=f"Bearer {token}"):
+            return "platform"
+        logger.info("Ingest token rejected", extra={"path": request.path})
+        return None
+
+
+class RejectedEvent(Schema):
+    index: int
+    message: str
+
+
+class EventsIngestResponse(Schema):
+    accepted: int
+    rejected: list[RejectedEvent]
+
+
+class ErrorResponse(Schema):
+    message: str
+
+
+EVENTS_BODY_SCHEMA = {
+    "type": "object",
+    "required": ["events"],
+    "properties": {
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "description": "customer.upserted, trial.progress or agent.status event",
+            },
+        }
+    },
+}
+
+
+@router.post(
+    "/events",
+    auth=IngestTokenAuth(),
+    response={200: EventsIngestResponse, 400: ErrorResponse, 413: ErrorResponse},
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": EVENTS_BODY_SCHEMA}}}
+    },
+    summary="Ingest platform state events",
+)
+def events_ingest(request: HttpRequest):
+    """Apply customer upserts, trial progress and agent status events; reject bad ones by index."""
+    events = _events_read(request=request)
+    result = services.platform_events_ingest(events=events)
+    rejected = [{"index": item.index, "message": item.message} for item in result.rejected_items]
+    return {"accepted": result.accepted, "rejected": rejected}
+
+
+def _events_read(*, request: HttpRequest) -> list:
+    # The body is parsed by hand so that a malformed body answers 400, not the API's 422.
+    if int(request.headers.get("Content-Length") or 0) > settings.INGEST_MAX_BODY_BYTES:
+        raise HttpError(413, f"Body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes.")
+    try:
+        body = json.loads(request.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HttpError(400, f"Body is not valid JSON: {error}.") from error
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise HttpError(400, 'Body must be a JSON object with an "events" list.')
+    return body["events"]

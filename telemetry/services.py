@@ -1,0 +1,391 @@
+"""Ingest of the platform's telemetry: spans into interactions, log records, state events.
+
+Each ingest function stores what it can and reports each item it rejected, so that one bad
+item never costs the valid ones beside it. A batch costs a fixed number of queries whatever its
+size, because customers, agents, trials and counters are loaded and updated in bulk.
+"""
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from customers import services as customer_services
+from customers.models import Trial
+from telemetry.events import CustomerUpserted, TrialProgress, event_validate
+from telemetry.models import IngestCounter, Interaction, LogRecord
+from telemetry.records import (
+    WORKFLOW_ID,
+    InvalidItem,
+    LogRow,
+    SpanRecord,
+    attributes_to_dict,
+    log_parse,
+    span_parse,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RejectedItem:
+    """An item ingest did not store: its position in the batch and why."""
+
+    index: int
+    message: str
+
+
+@dataclass
+class IngestResult:
+    """What one ingest call stored and rejected; errors holds one message per rejected item."""
+
+    accepted: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+    rejected_items: list[RejectedItem] = field(default_factory=list)
+
+    def reject(self, *, index: int, message: str) -> None:
+        self.rejected += 1
+        self.errors.append(message)
+        self.rejected_items.append(RejectedItem(index=index, message=message))
+
+
+def traces_ingest(*, request: ExportTraceServiceRequest) -> IngestResult:
+    """Store each valid span as an Interaction; a span already stored is skipped."""
+    result = IngestResult()
+    records = []
+    for index, (path, span, resource) in enumerate(_spans_of(request=request)):
+        try:
+            records.append(span_parse(span=span, resource=resource))
+        except InvalidItem as error:
+            result.reject(index=index, message=f"{path}: {error}")
+    records = _first_of_each_span(records=records)
+
+    stored = _spans_store_with_retry(records=records)
+    result.accepted = len(records)
+
+    without_customer = sum(1 for record in stored if record.customer_id is None)
+    _counters_add(
+        counts={
+            "spans_accepted": len(stored),
+            "spans_rejected": result.rejected,
+            "spans_without_customer": without_customer,
+        }
+    )
+    logger.info(
+        "Spans ingested",
+        extra={
+            "stored": len(stored),
+            "duplicates": len(records) - len(stored),
+            "rejected": result.rejected,
+        },
+    )
+    return result
+
+
+def _first_of_each_span(*, records: list[SpanRecord]) -> list[SpanRecord]:
+    seen = set()
+    unique = []
+    for record in records:
+        if (record.trace_id, record.span_id) not in seen:
+            seen.add((record.trace_id, record.span_id))
+            unique.append(record)
+    return unique
+
+
+def _spans_of(*, request: ExportTraceServiceRequest) -> Iterator[tuple[str, object, dict]]:
+    for resource_index, resource_spans in enumerate(request.resource_spans):
+        resource = attributes_to_dict(resource_spans.resource.attributes)
+        for scope_index, scope_spans in enumerate(resource_spans.scope_spans):
+            for span_index, span in enumerate(scope_spans.spans):
+                path = (
+                    f"resourceSpans[{resource_index}].scopeSpans[{scope_index}].spans[{span_index}]"
+                )
+                yield path, span, resource
+
+
+def _spans_store_with_retry(*, records: list[SpanRecord]) -> list[SpanRecord]:
+    """Store spans, retrying once when a concurrent request stored one of them first."""
+    try:
+        with transaction.atomic():
+            return _spans_store(records=records)
+    except IntegrityError:
+        logger.info("Span batch raced a concurrent insert; retrying", extra={"spans": len(records)})
+        with transaction.atomic():
+            return _spans_store(records=records)
+
+
+def _spans_store(*, records: list[SpanRecord]) -> list[SpanRecord]:
+    """Insert the spans not stored yet and update every denormalized field; return those stored."""
+    records = _unstored(records=records)
+    if not records:
+        return []
+
+    customers = customer_services.customers_ensure(
+        customer_ids={r.customer_id for r in records if r.customer_id}
+    )
+    agents = customer_services.agents_ensure(names={r.agent_name for r in records})
+    workflow_ids = {r.workflow_id for r in records if r.workflow_id}
+    trials = {
+        trial.trial_id: trial
+        for trial in Trial.objects.select_for_update().filter(trial_id__in=workflow_ids)
+    }
+
+    interactions = [
+        _interaction_build(record=r, customers=customers, agents=agents, trials=trials)
+        for r in records
+    ]
+    Interaction.objects.bulk_create(interactions)
+    _logs_join(records=records)
+    _activity_record(interactions=interactions, trials=trials, agents=agents)
+    return records
+
+
+def _unstored(*, records: list[SpanRecord]) -> list[SpanRecord]:
+    if not records:
+        return []
+    stored = set(
+        Interaction.objects.filter(
+            trace_id__in={r.trace_id for r in records}, span_id__in={r.span_id for r in records}
+        ).values_list("trace_id", "span_id")
+    )
+    return [r for r in records if (r.trace_id, r.span_id) not in stored]
+
+
+def _interaction_build(*, record: SpanRecord, customers, agents, trials) -> Interaction:
+    trial = trials.get(record.workflow_id)
+    attributes = record.attributes
+    if record.workflow_id and trial is None:
+        # Keep an unknown workflow id visible, since no trial row holds it.
+        attributes = {**attributes, WORKFLOW_ID: record.workflow_id}
+
+    return Interaction(
+        customer=customers.get(record.customer_id) if record.customer_id else None,
+        agent=agents[record.agent_name],
+        trial=trial,
+        workflow_step=record.workflow_step,
+        operation=record.operation,
+        service_name=record.service_name,
+        request_body=record.request_body,
+        response_body=record.response_body,
+        started_at=record.started_at,
+        duration_ms=record.duration_ms,
+        status=record.status,
+        error_type=record.error_type,
+        error_message=record.error_message,
+        retry_count=record.retry_count,
+        trace_id=record.trace_id,
+        span_id=record.span_id,
+        parent_span_id=record.parent_span_id,
+        attributes=attributes,
+    )
+
+
+def _logs_join(*, records: list[SpanRecord]) -> None:
+    """Attach log records that arrived before their span, in one UPDATE."""
+    matching = Interaction.objects.filter(
+        trace_id=OuterRef("trace_id"), span_id=OuterRef("span_id")
+    )
+    LogRecord.objects.filter(
+        Exists(matching),
+        interaction__isnull=True,
+        trace_id__in={r.trace_id for r in records},
+    ).update(
+        interaction=Subquery(matching.values("pk")[:1]),
+        customer=Coalesce(F("customer"), Subquery(matching.values("customer_id")[:1])),
+    )
+
+
+def _activity_record(*, interactions: list[Interaction], trials: Mapping, agents: Mapping) -> None:
+    customer_activity: dict[int, dt.datetime] = {}
+    assignment_counts: dict[tuple[int, int], list] = defaultdict(lambda: [0, 0, 0, None])
+    trial_activity: dict[int, dt.datetime] = {}
+    trial_agents: dict[int, set[str]] = defaultdict(set)
+    agent_names = {agent.pk: name for name, agent in agents.items()}
+
+    for interaction in interactions:
+        moment = interaction.started_at
+        if interaction.customer_id:
+            customer_activity[interaction.customer_id] = _later(
+                customer_activity.get(interaction.customer_id), moment
+            )
+            counts = assignment_counts[(interaction.customer_id, interaction.agent_id)]
+            counts[0] += 1
+            counts[1] += interaction.status == Interaction.Status.FAILED
+            counts[2] += interaction.status == Interaction.Status.TIMEOUT
+            counts[3] = _later(counts[3], moment)
+        if interaction.trial_id:
+            trial_activity[interaction.trial_id] = _later(
+                trial_activity.get(interaction.trial_id), moment
+            )
+            trial_agents[interaction.trial_id].add(agent_names[interaction.agent_id])
+
+    customer_services.customers_touch(last_activity=customer_activity)
+    customer_services.assignments_record_activity(
+        activity={
+            pair: customer_services.AssignmentActivity(
+                interactions=counts[0],
+                errors=counts[1],
+                timeouts=counts[2],
+                last_interaction_at=counts[3],
+            )
+            for pair, counts in assignment_counts.items()
+        }
+    )
+    customer_services.trials_record_activity(
+        trials=trials.values(), agents=trial_agents, last_activity=trial_activity
+    )
+
+
+def _later(current: dt.datetime | None, moment: dt.datetime) -> dt.datetime:
+    return moment if current is None or moment > current else current
+
+
+def logs_ingest(*, request: ExportLogsServiceRequest) -> IngestResult:
+    """Store each valid log record, joined to its interaction when that span is already stored."""
+    result = IngestResult()
+    rows = []
+    for index, (path, record, resource) in enumerate(_log_records_of(request=request)):
+        try:
+            rows.append(log_parse(record=record, resource=resource))
+        except InvalidItem as error:
+            result.reject(index=index, message=f"{path}: {error}")
+
+    with transaction.atomic():
+        _logs_store(rows=rows)
+    result.accepted = len(rows)
+
+    _counters_add(counts={"logs_accepted": len(rows), "logs_rejected": result.rejected})
+    logger.info("Log records ingested", extra={"stored": len(rows), "rejected": result.rejected})
+    return result
+
+
+def _log_records_of(*, request: ExportLogsServiceRequest) -> Iterator[tuple[str, object, dict]]:
+    for resource_index, resource_logs in enumerate(request.resource_logs):
+        resource = attributes_to_dict(resource_logs.resource.attributes)
+        for scope_index, scope_logs in enumerate(resource_logs.scope_logs):
+            for record_index, record in enumerate(scope_logs.log_records):
+                path = (
+                    f"resourceLogs[{resource_index}].scopeLogs[{scope_index}]"
+                    f".logRecords[{record_index}]"
+                )
+                yield path, record, resource
+
+
+def _logs_store(*, rows: list[LogRow]) -> None:
+    if not rows:
+        return
+
+    customers = customer_services.customers_ensure(
+        customer_ids={row.customer_id for row in rows if row.customer_id}
+    )
+    linked = [row for row in rows if row.span_id]
+    interactions = {
+        (i.trace_id, i.span_id): i
+        for i in Interaction.objects.filter(
+            trace_id__in={row.trace_id for row in linked},
+            span_id__in={row.span_id for row in linked},
+        ).only("pk", "trace_id", "span_id", "customer_id")
+    }
+
+    # NOTE: log records carry no unique id, so a log batch sent twice is stored twice.
+    LogRecord.objects.bulk_create(
+        [_log_record_build(row=row, customers=customers, interactions=interactions) for row in rows]
+    )
+
+
+def _log_record_build(*, row: LogRow, customers, interactions) -> LogRecord:
+    interaction = interactions.get((row.trace_id, row.span_id))
+    customer = customers.get(row.customer_id) if row.customer_id else None
+    return LogRecord(
+        interaction=interaction,
+        customer_id=customer.pk if customer else (interaction.customer_id if interaction else None),
+        service_name=row.service_name,
+        timestamp=row.timestamp,
+        severity_number=row.severity_number,
+        severity_text=row.severity_text,
+        body=row.body,
+        attributes=row.attributes,
+        trace_id=row.trace_id,
+        span_id=row.span_id,
+    )
+
+
+def platform_events_ingest(*, events: list[dict]) -> IngestResult:
+    """Apply state events in order; an invalid event is rejected by index, the rest applied."""
+    result = IngestResult()
+    for index, event in enumerate(events):
+        try:
+            parsed = event_validate(event=event)
+        except ValueError as error:
+            result.reject(index=index, message=str(error))
+            logger.info("Platform event rejected", extra={"index": index, "error": str(error)})
+            continue
+
+        with transaction.atomic():
+            _platform_event_apply(event=parsed)
+        result.accepted += 1
+
+    _counters_add(counts={"events_accepted": result.accepted, "events_rejected": result.rejected})
+    return result
+
+
+def _platform_event_apply(*, event) -> None:
+    if isinstance(event, CustomerUpserted):
+        profile = event.customer
+        customer_services.customer_upsert(
+            customer_id=profile.customer_id,
+            name=profile.name,
+            email=profile.email,
+            phone=profile.phone,
+            company=profile.company,
+            metadata=profile.metadata,
+        )
+    elif isinstance(event, TrialProgress):
+        customer_services.trial_progress_apply(
+            trial_id=event.trial_id,
+            customer_id=event.customer_id,
+            status=event.status,
+            current_step=event.current_step,
+            occurred_at=event.occurred_at,
+            total_steps=event.total_steps,
+            step_name=event.step_name,
+            plan=event.plan,
+            detail=event.detail,
+            agents=event.agents,
+        )
+    else:
+        customer_services.agent_status_apply(
+            agent_name=event.agent,
+            status=event.status,
+            occurred_at=event.occurred_at,
+            version=event.version,
+            customer_id=event.customer_id,
+        )
+
+
+def _counters_add(*, counts: Mapping[str, int]) -> None:
+    """Add to the named IngestCounter rows in two queries, creating missing rows first."""
+    counts = {name: amount for name, amount in counts.items() if amount}
+    if not counts:
+        return
+
+    IngestCounter.objects.bulk_create(
+        [IngestCounter(name=name) for name in counts], ignore_conflicts=True
+    )
+    IngestCounter.objects.filter(name__in=counts).update(
+        value=Case(
+            *[When(name=name, then=F("value") + Value(amount)) for name, amount in counts.items()],
+            default=F("value"),
+            output_field=IntegerField(),
+        ),
+        updated_at=timezone.now(),
+    )
