@@ -77,12 +77,18 @@ def postgres_candidates(*, query: str) -> list[Candidate]:
             Q(name_key__startswith=key) | Q(company_key__startswith=key)
         ).order_by()
     else:
-        # "<%" is word_similarity(query, value) >= pg_trgm.word_similarity_threshold (0.6 by
-        # default), which the GIN trigram indexes answer.
+        # "%" is similarity >= pg_trgm.similarity_threshold (0.3 by default) and catches typos
+        # across the whole value ("jon doe" against "john doe" is 0.55). "<%" is word_similarity
+        # >= pg_trgm.word_similarity_threshold (0.6) and catches a query that is part of the
+        # value ("acme" in "acme corp"). The GIN trigram indexes answer both.
+        similar = (
+            Q(name_key__trigram_similar=key)
+            | Q(company_key__trigram_similar=key)
+            | Q(name_key__trigram_word_similar=key)
+            | Q(company_key__trigram_word_similar=key)
+        )
         customers = (
-            customers.filter(
-                Q(name_key__trigram_word_similar=key) | Q(company_key__trigram_word_similar=key)
-            )
+            customers.filter(similar)
             .alias(
                 similarity=Greatest(
                     TrigramWordSimilarity(key, "name_key"),

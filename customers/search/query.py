@@ -6,9 +6,10 @@ from dataclasses import dataclass
 MAX_QUERY_LENGTH = 200
 ID_PREFIXES = ("cust-", "trial-")
 
-# NUL and other control characters: PostgreSQL rejects NUL in text, and none of them can be part
-# of a name, email, phone or id.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# PostgreSQL rejects NUL in text, so it is removed; other control characters, such as tabs and
+# line breaks in a pasted block, separate words.
+NUL = "\x00"
+CONTROL_CHARACTERS = re.compile(r"[\x01-\x1f\x7f-\x9f]")
 WHITESPACE = re.compile(r"\s+")
 # An address inside a pasted "Jane Roe <jane.roe@example.com>" or inside other text.
 EMBEDDED_EMAIL = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
@@ -34,7 +35,8 @@ class ParsedQuery:
 
 def query_parse(*, raw: str) -> ParsedQuery:
     """Clean an operator's query and detect which fields it could match."""
-    text = WHITESPACE.sub(" ", CONTROL_CHARACTERS.sub(" ", raw)).strip()
+    text = CONTROL_CHARACTERS.sub(" ", raw.replace(NUL, ""))
+    text = WHITESPACE.sub(" ", text).strip()
     truncated = len(text) > MAX_QUERY_LENGTH
     if truncated:
         text = text[:MAX_QUERY_LENGTH].strip()
