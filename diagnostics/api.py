@@ -1,3 +1,70 @@
-from ninja import Router
+"""Issue Detective API: run a diagnosis, read one, and mark one resolved."""
 
-router = Router()
+import logging
+
+from django.http import Http404
+from ninja import Router
+from ninja.errors import HttpError
+
+from customers.models import Customer
+from diagnostics.models import Diagnosis
+from diagnostics.schemas import DiagnoseIn, DiagnosisOut, ResolvedOut, ResolveIn
+from diagnostics.services import (
+    DiagnosisAlreadyResolved,
+    DiagnosisResolveError,
+    diagnosis_create,
+    diagnosis_resolve,
+)
+
+logger = logging.getLogger(__name__)
+
+router = Router(tags=["Issue Detective"])
+
+
+@router.post("/diagnose", response=DiagnosisOut)
+def diagnose(request, payload: DiagnoseIn):
+    customer = Customer.objects.filter(customer_id=payload.customer_id).first()
+    if customer is None:
+        raise Http404(f"Customer '{payload.customer_id}' not found: check the customer id.")
+
+    diagnosis = diagnosis_create(
+        customer=customer,
+        issue_description=payload.issue_description,
+        requested_by=request.user if request.user.is_authenticated else None,
+    )
+    return diagnosis.result
+
+
+@router.get("/diagnoses/{diagnosis_id}", response=DiagnosisOut)
+def diagnosis_detail(request, diagnosis_id: str):
+    return diagnosis_get(diagnosis_id=diagnosis_id).result
+
+
+@router.post("/diagnoses/{diagnosis_id}/resolve", response=ResolvedOut)
+def diagnosis_resolve_endpoint(request, diagnosis_id: str, payload: ResolveIn):
+    diagnosis = diagnosis_get(diagnosis_id=diagnosis_id)
+    try:
+        resolved = diagnosis_resolve(
+            diagnosis=diagnosis,
+            resolution=payload.resolution,
+            resolved_by=request.user if request.user.is_authenticated else None,
+        )
+    except DiagnosisAlreadyResolved as error:
+        raise HttpError(409, str(error)) from error
+    except DiagnosisResolveError as error:
+        raise HttpError(422, str(error)) from error
+
+    return {
+        "diagnosis_id": resolved.diagnosis_id,
+        "resolved": True,
+        "resolved_at": resolved.resolved_at.isoformat(),
+        "resolution": resolved.resolution,
+        "resolved_by": resolved.resolved_by.get_username() if resolved.resolved_by else None,
+    }
+
+
+def diagnosis_get(*, diagnosis_id: str) -> Diagnosis:
+    diagnosis = Diagnosis.objects.filter(diagnosis_id=diagnosis_id).first()
+    if diagnosis is None:
+        raise Http404(f"Diagnosis '{diagnosis_id}' not found.")
+    return diagnosis

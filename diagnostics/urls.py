@@ -1,1 +1,21 @@
-urlpatterns: list = []
+from django.urls import path
+
+from diagnostics import views
+
+urlpatterns = [
+    path(
+        "customers/<str:customer_id>/diagnosis/",
+        views.diagnosis_panel,
+        name="diagnosis-panel",
+    ),
+    path(
+        "customers/<str:customer_id>/diagnosis/run/",
+        views.diagnosis_run,
+        name="diagnosis-run",
+    ),
+    path(
+        "customers/<str:customer_id>/diagnosis/<str:diagnosis_id>/resolve/",
+        views.diagnosis_resolve_view,
+        name="diagnosis-resolve",
+    ),
+]

@@ -1,0 +1,442 @@
+"""Collect a bounded snapshot of one customer's recent evidence for the detectors.
+
+The snapshot costs a fixed number of queries however much telemetry the customer has: counts are
+aggregated in the database and every list is sliced. Detectors and reasoning read only the
+snapshot, so they can be tested on snapshots built by hand.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from customers.models import Agent, AgentAssignment, Customer, Trial
+from telemetry.models import Interaction, LogRecord
+
+logger = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(hours=24)
+RECENT_WINDOW = timedelta(hours=1)
+
+TRIAL_LIMIT = 20
+AGENT_LIMIT = 200
+OPERATION_LIMIT = 200
+STEP_ACTIVITY_LIMIT = 200
+FAILED_CALL_LIMIT = 100
+LOG_LIMIT = 200
+PEER_FAILURE_LIMIT = 500
+
+# OpenTelemetry severity numbers: 13-16 is WARN, 17 and above ERROR and FATAL.
+WARN_SEVERITY_NUMBER = 13
+WARN_SEVERITY_TEXTS = ("WARN", "WARNING", "ERROR", "FATAL", "CRITICAL")
+
+PROBLEM_CALL_STATUSES = (Interaction.Status.FAILED, Interaction.Status.TIMEOUT)
+
+
+@dataclass(frozen=True)
+class TrialState:
+    trial_id: str
+    status: str
+    current_step: int
+    total_steps: int
+    step_name: str
+    status_detail: str
+    started_at: datetime
+    last_activity_at: datetime
+    step_started_at: datetime | None
+    agents_involved: tuple[str, ...] = ()
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == Trial.Status.COMPLETED:
+            return 100
+        if not self.total_steps:
+            return 0
+        return round(100 * self.current_step / self.total_steps)
+
+
+@dataclass(frozen=True)
+class AgentState:
+    name: str
+    platform_status: str
+    # Status of the customer's own instance; None when the agent is not assigned to the customer.
+    customer_status: str | None
+    version: str = ""
+    version_changed_at: datetime | None = None
+    status_changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OperationStats:
+    """Call counts of one agent operation over the lookback, and over the recent window."""
+
+    agent: str
+    operation: str
+    calls: int
+    failures: int
+    timeouts: int
+    recent_calls: int = 0
+    recent_failures: int = 0
+    recent_timeouts: int = 0
+    max_retries: int = 0
+    first_problem_at: datetime | None = None
+    last_problem_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StepActivity:
+    """Calls one agent made for one workflow step."""
+
+    workflow_id: str
+    step: int
+    agent: str
+    calls: int
+    problems: int
+    last_call_at: datetime
+
+
+@dataclass(frozen=True)
+class FailedCall:
+    agent: str
+    operation: str
+    status: str
+    error_type: str
+    error_message: str
+    started_at: datetime
+    duration_ms: int = 0
+    retry_count: int = 0
+    workflow_id: str | None = None
+    workflow_step: int | None = None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    agent: str
+    severity_text: str
+    body: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class PeerFailure:
+    """A failed call of another customer on one of the agents failing for this customer."""
+
+    customer_id: str
+    agent: str
+    error_message: str
+    workflow_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricReading:
+    """A gauge with a known limit, such as database connections in use out of the pool size."""
+
+    name: str
+    agent: str
+    value: float
+    limit: float
+    observed_at: datetime
+    unit: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.limit if self.limit else 0.0
+
+
+@dataclass(frozen=True)
+class AlertState:
+    name: str
+    agent: str
+    severity: str
+    summary: str
+    started_at: datetime
+
+
+@dataclass
+class EvidenceSnapshot:
+    customer_id: str
+    now: datetime
+    since: datetime
+    recent_since: datetime
+    trials: list[TrialState] = field(default_factory=list)
+    agents: list[AgentState] = field(default_factory=list)
+    operations: list[OperationStats] = field(default_factory=list)
+    step_activity: list[StepActivity] = field(default_factory=list)
+    failed_calls: list[FailedCall] = field(default_factory=list)
+    logs: list[LogLine] = field(default_factory=list)
+    peer_failures: list[PeerFailure] = field(default_factory=list)
+    metrics: list[MetricReading] = field(default_factory=list)
+    alerts: list[AlertState] = field(default_factory=list)
+
+    def agent_state(self, name: str) -> AgentState | None:
+        return next((agent for agent in self.agents if agent.name == name), None)
+
+
+def evidence_collect(*, customer: Customer, now: datetime | None = None) -> EvidenceSnapshot:
+    """Collect the customer's evidence of the last 24 hours with a fixed number of queries."""
+    now = now or timezone.now()
+    snapshot = EvidenceSnapshot(
+        customer_id=customer.customer_id,
+        now=now,
+        since=now - LOOKBACK,
+        recent_since=now - RECENT_WINDOW,
+    )
+
+    snapshot.trials = trials_collect(customer=customer, since=snapshot.since)
+    snapshot.agents = agents_collect(customer=customer)
+    snapshot.operations = operations_collect(
+        customer=customer, since=snapshot.since, recent_since=snapshot.recent_since
+    )
+    snapshot.step_activity = step_activity_collect(
+        customer=customer, since=snapshot.since, trials=snapshot.trials
+    )
+    snapshot.failed_calls = failed_calls_collect(customer=customer, since=snapshot.since)
+    snapshot.logs = logs_collect(customer=customer, since=snapshot.since)
+    snapshot.peer_failures = peer_failures_collect(
+        customer=customer, since=snapshot.since, agents=failing_agents(snapshot=snapshot)
+    )
+    snapshot.metrics = metric_readings_collect(customer=customer, since=snapshot.since)
+    snapshot.alerts = alerts_collect(customer=customer, since=snapshot.since)
+
+    logger.info(
+        "Evidence collected",
+        extra={
+            "customer_id": customer.customer_id,
+            "operations": len(snapshot.operations),
+            "failed_calls": len(snapshot.failed_calls),
+            "logs": len(snapshot.logs),
+        },
+    )
+    return snapshot
+
+
+def trials_collect(*, customer: Customer, since: datetime) -> list[TrialState]:
+    trials = customer.trials.filter(
+        Q(status__in=Trial.ACTIVE_STATUSES) | Q(last_activity_at__gte=since)
+    ).order_by("-started_at")[:TRIAL_LIMIT]
+    return [
+        TrialState(
+            trial_id=trial.trial_id,
+            status=trial.status,
+            current_step=trial.current_step,
+            total_steps=trial.total_steps,
+            step_name=trial.step_name,
+            status_detail=trial.status_detail,
+            started_at=trial.started_at,
+            last_activity_at=trial.last_activity_at,
+            step_started_at=trial.step_started_at,
+            agents_involved=tuple(trial.agents_involved or ()),
+        )
+        for trial in trials
+    ]
+
+
+def agents_collect(*, customer: Customer) -> list[AgentState]:
+    customer_statuses = dict(
+        AgentAssignment.objects.filter(customer=customer).values_list("agent__name", "status")
+    )
+    return [
+        AgentState(
+            name=agent.name,
+            platform_status=agent.status,
+            customer_status=customer_statuses.get(agent.name),
+            version=agent.version,
+            version_changed_at=agent.version_changed_at,
+            status_changed_at=agent.status_changed_at,
+        )
+        for agent in Agent.objects.order_by("name")[:AGENT_LIMIT]
+    ]
+
+
+def operations_collect(
+    *, customer: Customer, since: datetime, recent_since: datetime
+) -> list[OperationStats]:
+    problem = Q(status__in=PROBLEM_CALL_STATUSES)
+    failed = Q(status=Interaction.Status.FAILED)
+    timeout = Q(status=Interaction.Status.TIMEOUT)
+    recent = Q(started_at__gte=recent_since)
+    rows = (
+        Interaction.objects.filter(customer=customer, started_at__gte=since)
+        .values("agent__name", "operation")
+        .annotate(
+            calls=Count("id"),
+            failures=Count("id", filter=failed),
+            timeouts=Count("id", filter=timeout),
+            recent_calls=Count("id", filter=recent),
+            recent_failures=Count("id", filter=recent & failed),
+            recent_timeouts=Count("id", filter=recent & timeout),
+            max_retries=Max("retry_count"),
+            first_problem_at=Min("started_at", filter=problem),
+            last_problem_at=Max("started_at", filter=problem),
+        )
+        .order_by("agent__name", "operation")[:OPERATION_LIMIT]
+    )
+    return [
+        OperationStats(
+            agent=row["agent__name"],
+            operation=row["operation"],
+            calls=row["calls"],
+            failures=row["failures"],
+            timeouts=row["timeouts"],
+            recent_calls=row["recent_calls"],
+            recent_failures=row["recent_failures"],
+            recent_timeouts=row["recent_timeouts"],
+            max_retries=row["max_retries"] or 0,
+            first_problem_at=row["first_problem_at"],
+            last_problem_at=row["last_problem_at"],
+        )
+        for row in rows
+    ]
+
+
+def step_activity_collect(
+    *, customer: Customer, since: datetime, trials: list[TrialState]
+) -> list[StepActivity]:
+    active_ids = [trial.trial_id for trial in trials if trial.status in Trial.ACTIVE_STATUSES]
+    if not active_ids:
+        return []
+
+    rows = (
+        Interaction.objects.filter(
+            customer=customer,
+            trial__trial_id__in=active_ids,
+            workflow_step__isnull=False,
+            started_at__gte=since,
+        )
+        .values("trial__trial_id", "workflow_step", "agent__name")
+        .annotate(
+            calls=Count("id"),
+            problems=Count("id", filter=Q(status__in=PROBLEM_CALL_STATUSES)),
+            last_call_at=Max("started_at"),
+        )
+        .order_by("trial__trial_id", "workflow_step", "agent__name")[:STEP_ACTIVITY_LIMIT]
+    )
+    return [
+        StepActivity(
+            workflow_id=row["trial__trial_id"],
+            step=row["workflow_step"],
+            agent=row["agent__name"],
+            calls=row["calls"],
+            problems=row["problems"],
+            last_call_at=row["last_call_at"],
+        )
+        for row in rows
+    ]
+
+
+def failed_calls_collect(*, customer: Customer, since: datetime) -> list[FailedCall]:
+    """Return the newest failed and timed-out calls, oldest first."""
+    rows = (
+        Interaction.objects.filter(
+            customer=customer, started_at__gte=since, status__in=PROBLEM_CALL_STATUSES
+        )
+        .order_by("-started_at", "-id")
+        .values(
+            "agent__name",
+            "operation",
+            "status",
+            "error_type",
+            "error_message",
+            "started_at",
+            "duration_ms",
+            "retry_count",
+            "trial__trial_id",
+            "workflow_step",
+        )[:FAILED_CALL_LIMIT]
+    )
+    calls = [
+        FailedCall(
+            agent=row["agent__name"],
+            operation=row["operation"],
+            status=row["status"],
+            error_type=row["error_type"],
+            error_message=row["error_message"],
+            started_at=row["started_at"],
+            duration_ms=row["duration_ms"],
+            retry_count=row["retry_count"],
+            workflow_id=row["trial__trial_id"],
+            workflow_step=row["workflow_step"],
+        )
+        for row in rows
+    ]
+    calls.reverse()
+    return calls
+
+
+def logs_collect(*, customer: Customer, since: datetime) -> list[LogLine]:
+    """Return the newest warning and error log records, oldest first."""
+    severe = Q(severity_number__gte=WARN_SEVERITY_NUMBER) | Q(
+        severity_number=0, severity_text__in=WARN_SEVERITY_TEXTS
+    )
+    rows = (
+        LogRecord.objects.filter(severe, customer=customer, timestamp__gte=since)
+        .order_by("-timestamp", "-id")
+        .values("interaction__agent__name", "service_name", "severity_text", "body", "timestamp")[
+            :LOG_LIMIT
+        ]
+    )
+    lines = [
+        LogLine(
+            agent=row["interaction__agent__name"] or row["service_name"],
+            severity_text=row["severity_text"],
+            body=row["body"],
+            timestamp=row["timestamp"],
+        )
+        for row in rows
+    ]
+    lines.reverse()
+    return lines
+
+
+def failing_agents(*, snapshot: EvidenceSnapshot) -> list[str]:
+    return sorted(
+        {operation.agent for operation in snapshot.operations if operation_failed(operation)}
+    )
+
+
+def operation_failed(operation: OperationStats) -> bool:
+    return operation.failures + operation.timeouts > 0
+
+
+def peer_failures_collect(
+    *, customer: Customer, since: datetime, agents: list[str]
+) -> list[PeerFailure]:
+    """Return other customers' failed calls on the given agents, for the impact estimate."""
+    if not agents:
+        return []
+
+    rows = (
+        Interaction.objects.filter(
+            agent__name__in=agents,
+            status__in=PROBLEM_CALL_STATUSES,
+            started_at__gte=since,
+            customer__isnull=False,
+        )
+        .exclude(customer=customer)
+        .order_by("-started_at")
+        .values("customer__customer_id", "agent__name", "error_message", "trial__trial_id")[
+            :PEER_FAILURE_LIMIT
+        ]
+    )
+    return [
+        PeerFailure(
+            customer_id=row["customer__customer_id"],
+            agent=row["agent__name"],
+            error_message=row["error_message"],
+            workflow_id=row["trial__trial_id"],
+        )
+        for row in rows
+    ]
+
+
+def metric_readings_collect(*, customer: Customer, since: datetime) -> list[MetricReading]:
+    # TODO: read saturation gauges (database connections, queue depth, memory) once telemetry
+    # stores metric samples; the detectors and the catalog already score MetricReading values.
+    return []
+
+
+def alerts_collect(*, customer: Customer, since: datetime) -> list[AlertState]:
+    # TODO: read firing alerts once telemetry stores Alertmanager alerts.
+    return []

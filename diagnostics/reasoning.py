@@ -1,0 +1,352 @@
+"""Turn scored hypotheses into a conclusion: root cause, resolution steps, impact, alternatives.
+
+The conclusion is plain data. services.py adds the diagnosis id and related past issues and
+stores it; result_build() gives the API's JSON shape.
+"""
+
+from dataclasses import dataclass, field
+
+from diagnostics.catalog import (
+    CATALOG,
+    NONE_KIND,
+    RESTART_AGENT,
+    RETRY_WORKFLOW,
+    UNKNOWN_KIND,
+    FaultKind,
+    StepTemplate,
+)
+from diagnostics.detectors import SYMPTOM_SIGNALS, Finding, Signal
+from diagnostics.evidence import LOOKBACK, EvidenceSnapshot
+from diagnostics.scoring import MIN_SCORE, Hypothesis, hypotheses_rank, peers_with_error
+
+HIGH_CONFIDENCE = 0.8
+MEDIUM_CONFIDENCE = 0.5
+ALTERNATIVE_LIMIT = 4
+EVIDENCE_LIMIT = 8
+
+NOTHING_FOUND = "No problem found in the last 24 hours of telemetry"
+WORKFLOW_SIGNALS = (
+    Signal.WORKFLOW_STUCK,
+    Signal.WORKFLOW_FAILED,
+    Signal.STEP_FAILURES,
+    Signal.STEP_WITHOUT_CALLS,
+)
+MANUAL_STEPS = (
+    "Ask the customer when the problem happened and which trial it concerns",
+    "Open the interaction timeline and look for slow or failed calls around that time",
+    "Check the agents' status on the platform",
+    "Run the diagnosis again after the customer reproduces the problem",
+    "Escalate to engineering with the timeline attached if the problem persists",
+)
+
+
+@dataclass
+class Conclusion:
+    kind: str
+    title: str
+    summary: str
+    confidence: float
+    component: str = ""
+    workflow_id: str | None = None
+    stuck_step: int | None = None
+    evidence: list[str] = field(default_factory=list)
+    first_symptom: dict | None = None
+    impact: dict = field(default_factory=dict)
+    steps: list[dict] = field(default_factory=list)
+    playbook: str = ""
+    alternatives: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    manual_steps: list[str] = field(default_factory=list)
+    # Error template the cause rests on, for the fingerprint and text similarity.
+    template: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.kind}|{self.component}|{self.template}"[:256]
+
+    @property
+    def band(self) -> str:
+        return confidence_band(confidence=self.confidence)
+
+
+def confidence_band(*, confidence: float) -> str:
+    if confidence >= HIGH_CONFIDENCE:
+        return "high"
+    if confidence >= MEDIUM_CONFIDENCE:
+        return "medium"
+    return "low"
+
+
+def conclusion_reach(*, snapshot: EvidenceSnapshot, findings: list[Finding]) -> Conclusion:
+    checked = checked_describe(snapshot=snapshot)
+    if not findings:
+        return Conclusion(
+            kind=NONE_KIND,
+            title="No problem found",
+            summary=NOTHING_FOUND,
+            confidence=0.0,
+            checked=checked,
+            manual_steps=list(MANUAL_STEPS),
+        )
+
+    ranked = hypotheses_rank(snapshot=snapshot, findings=findings)
+    chosen = ranked[0]
+    if chosen.score < MIN_SCORE:
+        return unknown_conclusion(findings=findings, ranked=ranked, checked=checked)
+    return hypothesis_conclusion(
+        snapshot=snapshot, findings=findings, ranked=ranked, checked=checked
+    )
+
+
+def hypothesis_conclusion(
+    *,
+    snapshot: EvidenceSnapshot,
+    findings: list[Finding],
+    ranked: list[Hypothesis],
+    checked: list[str],
+) -> Conclusion:
+    chosen = ranked[0]
+    agent = chosen.agent or ""
+    workflow = workflow_locate(chosen=chosen, findings=findings)
+    impact = impact_estimate(snapshot=snapshot, chosen=chosen, findings=findings)
+
+    conclusion = Conclusion(
+        kind=chosen.code,
+        title=chosen.kind.title,
+        summary=chosen.kind.summary.format(agent=agent or "the platform"),
+        confidence=chosen.score,
+        component=agent,
+        workflow_id=workflow.workflow_id if workflow else None,
+        stuck_step=workflow.step if workflow else None,
+        evidence=evidence_lines(chosen=chosen, impact=impact),
+        first_symptom=first_symptom(findings=findings),
+        impact=impact,
+        playbook=chosen.kind.playbook,
+        alternatives=[alternative_describe(hypothesis=item) for item in alternatives(ranked)],
+        rejected=[rejected_describe(hypothesis=item) for item in rejected(ranked)],
+        checked=checked,
+        template=chosen.templates[0] if chosen.templates else "",
+    )
+    conclusion.steps = steps_build(kind=chosen.kind, chosen=chosen, workflow=workflow)
+    if conclusion.band == "low":
+        conclusion.manual_steps = list(MANUAL_STEPS)
+    return conclusion
+
+
+def unknown_conclusion(
+    *, findings: list[Finding], ranked: list[Hypothesis], checked: list[str]
+) -> Conclusion:
+    symptom = first_symptom(findings=findings)
+    summary = "Symptoms found, but no known fault matches them"
+    return Conclusion(
+        kind=UNKNOWN_KIND,
+        title="Unknown cause",
+        summary=summary,
+        confidence=ranked[0].score,
+        evidence=[finding.text for finding in findings[:EVIDENCE_LIMIT]],
+        first_symptom=symptom,
+        rejected=[rejected_describe(hypothesis=item) for item in ranked],
+        checked=checked,
+        manual_steps=list(MANUAL_STEPS),
+    )
+
+
+def alternatives(ranked: list[Hypothesis]) -> list[Hypothesis]:
+    return [item for item in ranked[1:] if item.score >= MIN_SCORE][:ALTERNATIVE_LIMIT]
+
+
+def rejected(ranked: list[Hypothesis]) -> list[Hypothesis]:
+    proposed = {item.code for item in alternatives(ranked)} | {ranked[0].code}
+    return [item for item in ranked if item.code not in proposed]
+
+
+def alternative_describe(*, hypothesis: Hypothesis) -> dict:
+    return {
+        "kind": hypothesis.code,
+        "title": hypothesis.kind.title,
+        "summary": hypothesis.kind.summary.format(agent=hypothesis.agent or "the platform"),
+        "confidence": hypothesis.score,
+        "affected_component": hypothesis.agent or "",
+        "evidence": unique_texts(hypothesis.supporting),
+        "evidence_against": hypothesis.against,
+    }
+
+
+def rejected_describe(*, hypothesis: Hypothesis) -> dict:
+    against = hypothesis.against or [f"Evidence too weak (score {hypothesis.score:.2f})"]
+    return {
+        "kind": hypothesis.code,
+        "title": hypothesis.kind.title,
+        "confidence": hypothesis.score,
+        "evidence_against": against,
+    }
+
+
+def unique_texts(supporting: list[tuple[Finding, float]]) -> list[str]:
+    texts: list[str] = []
+    for finding, _weight in supporting:
+        if finding.text not in texts:
+            texts.append(finding.text)
+    return texts[:EVIDENCE_LIMIT]
+
+
+def evidence_lines(*, chosen: Hypothesis, impact: dict) -> list[str]:
+    lines = unique_texts(chosen.supporting)
+    lines.append(impact_line(impact=impact))
+    return lines
+
+
+def workflow_locate(*, chosen: Hypothesis, findings: list[Finding]) -> Finding | None:
+    """Return the stuck or failed workflow the cause explains, preferring the cause's agent."""
+    candidates = [finding for finding in findings if finding.signal in WORKFLOW_SIGNALS]
+    if not candidates:
+        return None
+    same_agent = [finding for finding in candidates if finding.agent == chosen.agent]
+    return (same_agent or candidates)[0]
+
+
+def first_symptom(*, findings: list[Finding]) -> dict | None:
+    symptoms = [
+        finding
+        for finding in findings
+        if finding.signal in SYMPTOM_SIGNALS and finding.observed_at is not None
+    ]
+    if not symptoms:
+        return None
+    earliest = min(symptoms, key=lambda finding: finding.observed_at)
+    return {"text": earliest.text, "observed_at": earliest.observed_at.isoformat()}
+
+
+def impact_estimate(
+    *, snapshot: EvidenceSnapshot, chosen: Hypothesis, findings: list[Finding]
+) -> dict:
+    peers = peers_with_error(snapshot=snapshot, agent=chosen.agent, templates=chosen.templates)
+    other_customers = sorted({peer.customer_id for peer in peers})
+    own_trials = {
+        finding.workflow_id
+        for finding in findings
+        if finding.signal in (Signal.WORKFLOW_STUCK, Signal.WORKFLOW_FAILED)
+    }
+    peer_trials = {peer.workflow_id for peer in peers if peer.workflow_id}
+    return {
+        "customers_affected": 1 + len(other_customers),
+        "trials_affected": len(own_trials | peer_trials),
+        "other_customer_ids": other_customers[:20],
+    }
+
+
+def impact_line(*, impact: dict) -> str:
+    count = impact["customers_affected"]
+    line = f"Impact: {count} customer{'s' if count != 1 else ''} affected"
+    others = impact["other_customer_ids"]
+    if others:
+        line += f" (also {', '.join(others[:5])}{', ...' if len(others) > 5 else ''})"
+    return line
+
+
+def steps_build(*, kind: FaultKind, chosen: Hypothesis, workflow: Finding | None) -> list[dict]:
+    steps = []
+    for template in kind.steps:
+        step = step_build(template=template, chosen=chosen, workflow=workflow)
+        if step is not None:
+            steps.append({"step": len(steps) + 1, **step})
+    return steps
+
+
+def step_build(
+    *, template: StepTemplate, chosen: Hypothesis, workflow: Finding | None
+) -> dict | None:
+    """Build one resolution step, or None when the evidence lacks what the step needs."""
+    if template.quick_action == RESTART_AGENT and not chosen.agent:
+        return None
+    if template.quick_action == RETRY_WORKFLOW and (workflow is None or workflow.step is None):
+        return None
+
+    action = template.action.format(
+        agent=chosen.agent or "the agent",
+        workflow_id=workflow.workflow_id if workflow else "",
+        step=workflow.step if workflow else "",
+        version=deployed_version(chosen=chosen),
+    )
+    step: dict = {"action": action, "status": "pending"}
+    if template.check_signals:
+        step["status"] = "completed"
+        step["result"] = check_result(template=template, chosen=chosen)
+    if template.quick_action == RESTART_AGENT:
+        step["quick_action"] = RESTART_AGENT
+        step["params"] = {"agent": chosen.agent}
+    if template.quick_action == RETRY_WORKFLOW:
+        step["quick_action"] = RETRY_WORKFLOW
+        step["params"] = {"workflow_id": workflow.workflow_id, "from_step": workflow.step}
+    return step
+
+
+def check_result(*, template: StepTemplate, chosen: Hypothesis) -> str:
+    """Return the evidence line that answers a check, in the check's order of preference."""
+    for signal in template.check_signals:
+        for finding, _weight in chosen.supporting:
+            if finding.signal == signal:
+                return f"{finding.text} (degraded)"
+    return "Nothing abnormal in the collected evidence"
+
+
+def deployed_version(*, chosen: Hypothesis) -> str:
+    for finding, _weight in chosen.supporting:
+        if finding.signal == Signal.VERSION_CHANGE:
+            return finding.data.get("version", "")
+    return ""
+
+
+def checked_describe(*, snapshot: EvidenceSnapshot) -> list[str]:
+    hours = round(LOOKBACK.total_seconds() / 3600)
+    calls = sum(operation.calls for operation in snapshot.operations)
+    called_agents = {operation.agent for operation in snapshot.operations}
+    active = [trial.trial_id for trial in snapshot.trials if trial.status != "COMPLETED"]
+    assigned = [agent.name for agent in snapshot.agents if agent.customer_status is not None]
+    return [
+        f"Trials: {len(snapshot.trials)} in the last {hours} hours, "
+        f"{len(active)} active{f' ({", ".join(active)})' if active else ''}",
+        f"Agent calls: {calls} to {len(called_agents)} agents in the last {hours} hours",
+        f"Failed or timed-out calls: {len(snapshot.failed_calls)}",
+        f"Warning and error logs: {len(snapshot.logs)}",
+        f"Agent status and versions: {len(assigned)} agents assigned to the customer",
+        f"Metrics: {len(snapshot.metrics)} saturation readings",
+        f"Alerts: {len(snapshot.alerts)} firing",
+    ]
+
+
+def kind_title(*, code: str) -> str:
+    if code in CATALOG:
+        return CATALOG[code].title
+    return {NONE_KIND: "No problem found", UNKNOWN_KIND: "Unknown cause"}.get(code, code)
+
+
+def result_build(
+    *, diagnosis_id: str, customer_id: str, conclusion: Conclusion, related_issues: list[dict]
+) -> dict:
+    """Build the Issue Detective API response."""
+    return {
+        "diagnosis_id": diagnosis_id,
+        "customer_id": customer_id,
+        "kind": conclusion.kind,
+        "title": conclusion.title,
+        "root_cause": {
+            "summary": conclusion.summary,
+            "confidence": conclusion.confidence,
+            "confidence_band": conclusion.band,
+            "evidence": conclusion.evidence,
+            "affected_component": conclusion.component,
+            "workflow_id": conclusion.workflow_id,
+            "stuck_step": conclusion.stuck_step,
+            "first_symptom": conclusion.first_symptom,
+            "impact": conclusion.impact,
+        },
+        "resolution_steps": conclusion.steps,
+        "related_issues": related_issues,
+        "recommended_playbook": conclusion.playbook,
+        "alternatives": conclusion.alternatives,
+        "rejected": conclusion.rejected,
+        "checked": conclusion.checked,
+        "manual_steps": conclusion.manual_steps,
+    }

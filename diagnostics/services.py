@@ -1,0 +1,101 @@
+"""Writes of the Issue Detective: run and store a diagnosis, and mark one resolved."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from diagnostics.detectors import findings_detect
+from diagnostics.evidence import evidence_collect
+from diagnostics.models import Diagnosis
+from diagnostics.reasoning import conclusion_reach, result_build
+from diagnostics.selectors import past_issues_list, related_issues_rank, similar_issue_count
+
+logger = logging.getLogger(__name__)
+
+RESOLUTION_MAX_LENGTH = 2000
+
+
+class DiagnosisResolveError(ValueError):
+    """The resolution is invalid: empty or too long."""
+
+
+class DiagnosisAlreadyResolved(DiagnosisResolveError):
+    """The diagnosis was resolved before; its resolution is kept as it is."""
+
+
+def diagnosis_create(
+    *, customer: Customer, issue_description: str = "", requested_by=None
+) -> Diagnosis:
+    """Collect the customer's evidence, reason over it and store the diagnosis."""
+    snapshot = evidence_collect(customer=customer)
+    findings = findings_detect(snapshot=snapshot)
+    conclusion = conclusion_reach(snapshot=snapshot, findings=findings)
+
+    past = past_issues_list(since=snapshot.since)
+    related = related_issues_rank(
+        conclusion=conclusion, issue_description=issue_description, past=past
+    )
+    similar = similar_issue_count(conclusion=conclusion, past=past, since=snapshot.since)
+    if similar:
+        conclusion.evidence.append(f"Similar issues: {similar} in last 24h")
+
+    diagnosis = Diagnosis(
+        customer=customer,
+        issue_description=issue_description,
+        kind=conclusion.kind,
+        component=conclusion.component,
+        summary=conclusion.summary,
+        confidence=conclusion.confidence,
+        fingerprint=conclusion.fingerprint,
+        requested_by=requested_by,
+    )
+    diagnosis.result = result_build(
+        diagnosis_id=diagnosis.diagnosis_id,
+        customer_id=customer.customer_id,
+        conclusion=conclusion,
+        related_issues=related,
+    )
+    diagnosis.save()
+
+    logger.info(
+        "Diagnosis created",
+        extra={
+            "diagnosis_id": diagnosis.diagnosis_id,
+            "customer_id": customer.customer_id,
+            "kind": diagnosis.kind,
+            "confidence": diagnosis.confidence,
+        },
+    )
+    return diagnosis
+
+
+def diagnosis_resolve(*, diagnosis: Diagnosis, resolution: str, resolved_by=None) -> Diagnosis:
+    """Mark the diagnosis resolved so that later diagnoses cite it as a past issue."""
+    resolution = resolution.strip()
+    if not resolution:
+        raise DiagnosisResolveError("Resolution is missing: say what fixed the problem.")
+    if len(resolution) > RESOLUTION_MAX_LENGTH:
+        raise DiagnosisResolveError(
+            f"Resolution is {len(resolution)} characters long; shorten it to "
+            f"{RESOLUTION_MAX_LENGTH} or fewer."
+        )
+
+    with transaction.atomic():
+        locked = Diagnosis.objects.select_for_update().get(pk=diagnosis.pk)
+        if locked.resolved_at is not None:
+            raise DiagnosisAlreadyResolved(
+                f"Diagnosis {locked.diagnosis_id} was already resolved at "
+                f"{locked.resolved_at.isoformat()}."
+            )
+        locked.resolved_at = timezone.now()
+        locked.resolution = resolution
+        locked.resolved_by = resolved_by
+        locked.save(update_fields=["resolved_at", "resolution", "resolved_by"])
+
+    logger.info(
+        "Diagnosis resolved",
+        extra={"diagnosis_id": locked.diagnosis_id, "customer_id": diagnosis.customer_id},
+    )
+    return locked

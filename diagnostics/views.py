@@ -1,0 +1,99 @@
+"""The Issue Detective panel: shown inside the customer overview (htmx) or as its own page."""
+
+import logging
+from datetime import timedelta
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from customers.models import Customer
+from diagnostics.models import Diagnosis
+from diagnostics.reasoning import confidence_band
+from diagnostics.selectors import diagnosis_latest, quick_action_url
+from diagnostics.services import DiagnosisResolveError, diagnosis_create, diagnosis_resolve
+
+logger = logging.getLogger(__name__)
+
+# The panel shows the newest diagnosis while it is this young, and diagnoses afresh after.
+PANEL_REUSE_AGE = timedelta(minutes=5)
+TEMPLATE = "diagnostics/panel.html"
+
+
+@require_GET
+def diagnosis_panel(request: HttpRequest, customer_id: str) -> HttpResponse:
+    customer = get_object_or_404(Customer, customer_id=customer_id)
+    diagnosis = diagnosis_latest(customer=customer, max_age=PANEL_REUSE_AGE)
+    if diagnosis is None:
+        diagnosis = diagnosis_create(customer=customer, requested_by=request.user)
+    return panel_render(request=request, customer=customer, diagnosis=diagnosis)
+
+
+@require_POST
+def diagnosis_run(request: HttpRequest, customer_id: str) -> HttpResponse:
+    customer = get_object_or_404(Customer, customer_id=customer_id)
+    diagnosis = diagnosis_create(
+        customer=customer,
+        issue_description=request.POST.get("issue_description", "").strip(),
+        requested_by=request.user,
+    )
+    if not request.htmx:
+        return redirect("diagnosis-panel", customer_id=customer.customer_id)
+    return panel_render(request=request, customer=customer, diagnosis=diagnosis)
+
+
+@require_POST
+def diagnosis_resolve_view(
+    request: HttpRequest, customer_id: str, diagnosis_id: str
+) -> HttpResponse:
+    customer = get_object_or_404(Customer, customer_id=customer_id)
+    diagnosis = get_object_or_404(Diagnosis, customer=customer, diagnosis_id=diagnosis_id)
+    try:
+        diagnosis = diagnosis_resolve(
+            diagnosis=diagnosis,
+            resolution=request.POST.get("resolution", ""),
+            resolved_by=request.user,
+        )
+    except DiagnosisResolveError as error:
+        # htmx swaps only 2xx responses by default, so the fragment with the error comes back 200.
+        return panel_render(
+            request=request,
+            customer=customer,
+            diagnosis=diagnosis,
+            resolve_error=str(error),
+            status=200 if request.htmx else 400,
+        )
+
+    if not request.htmx:
+        return redirect("diagnosis-panel", customer_id=customer.customer_id)
+    return panel_render(request=request, customer=customer, diagnosis=diagnosis)
+
+
+def panel_render(
+    *,
+    request: HttpRequest,
+    customer: Customer,
+    diagnosis: Diagnosis,
+    resolve_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    result = diagnosis.result
+    steps = [
+        {**step, "url": quick_action_url(customer_id=customer.customer_id, step=step)}
+        for step in result.get("resolution_steps", [])
+    ]
+    confidence = result.get("root_cause", {}).get("confidence", 0.0)
+    context = {
+        "customer": customer,
+        "diagnosis": diagnosis,
+        "result": result,
+        "root_cause": result.get("root_cause", {}),
+        "steps": steps,
+        "confidence_percent": round(confidence * 100),
+        "confidence_band": confidence_band(confidence=confidence),
+        "resolve_error": resolve_error,
+    }
+    template = f"{TEMPLATE}#panel" if request.htmx else TEMPLATE
+    response = render(request, template, context, status=status)
+    response["Vary"] = "HX-Request"
+    return response

@@ -1,0 +1,158 @@
+"""Evidence scenarios for the Issue Detective, built on the shared factories."""
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from customers.models import Agent, Trial
+from diagnostics.models import Diagnosis
+from telemetry.models import Interaction
+from tests.factories import (
+    AgentAssignmentFactory,
+    AgentFactory,
+    CustomerFactory,
+    InteractionFactory,
+    LogRecordFactory,
+    TrialFactory,
+)
+
+STORY_AGENTS = ("WowMemory", "WowOrchestrator", "WowCache", "WowDomain", "WowAPI")
+DATABASE_TIMEOUT = "Database connection timeout after 30s"
+
+
+class DiagnosisFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Diagnosis
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = "db_pool_exhaustion"
+    component = "WowMemory"
+    summary = "Database connection timeout in WowMemory"
+    confidence = 0.9
+    fingerprint = "db_pool_exhaustion|WowMemory|Database connection timeout after <*>s"
+    result = factory.LazyFunction(dict)
+
+
+def agents_build() -> dict[str, Agent]:
+    return {name: AgentFactory(name=name) for name in STORY_AGENTS}
+
+
+def story_build(*, customer_id: str = "cust-123", trial_id: str = "trial-wf-12345"):
+    """Build the demo story: trial stuck at step 7 while WowMemory's database calls time out."""
+    now = timezone.now()
+    agents = agents_build()
+    customer = CustomerFactory(
+        customer_id=customer_id, name="John Doe", email="john@example.com", phone="+1234567890"
+    )
+    for name in ("WowMemory", "WowOrchestrator"):
+        AgentAssignmentFactory(customer=customer, agent=agents[name])
+    trial = TrialFactory(
+        trial_id=trial_id,
+        customer=customer,
+        status=Trial.Status.STUCK,
+        current_step=7,
+        step_name="initialize_agent_context",
+        started_at=now - timedelta(minutes=22),
+        last_activity_at=now - timedelta(minutes=2),
+        step_started_at=now - timedelta(minutes=12),
+        agents_involved=["WowMemory", "WowOrchestrator"],
+    )
+    InteractionFactory(
+        customer=customer,
+        agent=agents["WowMemory"],
+        operation="store_context",
+        started_at=now - timedelta(minutes=21),
+    )
+    InteractionFactory(
+        customer=customer,
+        agent=agents["WowOrchestrator"],
+        operation="start_trial_workflow",
+        trial=trial,
+        workflow_step=1,
+        started_at=now - timedelta(minutes=21),
+    )
+    InteractionFactory(
+        customer=customer,
+        agent=agents["WowMemory"],
+        operation="retrieve_context",
+        trial=trial,
+        workflow_step=6,
+        started_at=now - timedelta(minutes=13),
+    )
+    for minutes in (11, 7, 3):
+        failed_call_build(
+            customer=customer,
+            agent=agents["WowMemory"],
+            trial=trial,
+            step=7,
+            operation="retrieve_context",
+            message=DATABASE_TIMEOUT,
+            started_at=now - timedelta(minutes=minutes),
+            status=Interaction.Status.TIMEOUT,
+            log_body="Connection timeout after 30s",
+        )
+    return customer
+
+
+def failed_call_build(
+    *,
+    customer,
+    agent,
+    message: str,
+    started_at,
+    trial=None,
+    step=None,
+    operation: str = "retrieve_context",
+    status: str = Interaction.Status.FAILED,
+    log_body: str = "",
+    retry_count: int = 0,
+):
+    interaction = InteractionFactory(
+        customer=customer,
+        agent=agent,
+        trial=trial,
+        workflow_step=step,
+        operation=operation,
+        started_at=started_at,
+        status=status,
+        duration_ms=30002 if status == Interaction.Status.TIMEOUT else 120,
+        error_type="timeout" if status == Interaction.Status.TIMEOUT else "AgentError",
+        error_message=message,
+        response_body="",
+        retry_count=retry_count,
+    )
+    if log_body:
+        LogRecordFactory(interaction=interaction, body="Connecting to database...")
+        LogRecordFactory(
+            interaction=interaction,
+            body=log_body,
+            severity_number=17,
+            severity_text="ERROR",
+            timestamp=started_at + timedelta(seconds=30),
+        )
+    return interaction
+
+
+def healthy_build(*, customer_id: str = "cust-healthy"):
+    now = timezone.now()
+    agents = agents_build()
+    customer = CustomerFactory(customer_id=customer_id)
+    AgentAssignmentFactory(customer=customer, agent=agents["WowMemory"])
+    trial = TrialFactory(
+        customer=customer,
+        status=Trial.Status.RUNNING,
+        current_step=3,
+        started_at=now - timedelta(minutes=6),
+        last_activity_at=now - timedelta(minutes=1),
+        step_started_at=now - timedelta(minutes=1),
+    )
+    for minutes in (5, 3, 1):
+        InteractionFactory(
+            customer=customer,
+            agent=agents["WowMemory"],
+            trial=trial,
+            workflow_step=3,
+            started_at=now - timedelta(minutes=minutes),
+        )
+    return customer
