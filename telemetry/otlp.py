@@ -1,8 +1,8 @@
 """OTLP/HTTP request decoding and response encoding, shared by every signal's receiver.
 
-Follows the OTLP/HTTP specification (opentelemetry-proto 1.x, "OTLP/HTTP"): protobuf or JSON
-bodies, optional gzip, an Export*ServiceResponse on success and a google.rpc.Status on failure,
-each in the request's content type.
+Follows the OTLP/HTTP specification (OpenTelemetry protocol 1.x): protobuf or JSON bodies,
+optionally gzip or deflate compressed, an Export*ServiceResponse on success and a
+google.rpc.Status on failure, each in the request's content type.
 """
 
 import base64
@@ -34,6 +34,8 @@ HEX_ID_FIELDS = frozenset(
 )
 HEX_PATTERN = re.compile(r"(?:[0-9a-fA-F]{2})*")
 READ_CHUNK_BYTES = 64 * 1024
+# zlib window settings: gzip framing, and the zlib framing HTTP calls "deflate" (RFC 9110).
+WBITS_BY_ENCODING = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
 class OtlpError(Exception):
@@ -104,18 +106,20 @@ def content_type_parse(*, header: str) -> str:
 def body_read(*, stream, content_length: int | None, encoding: str, max_bytes: int) -> bytes:
     """Read a request body, gunzipping it when needed, and raise a 413 OtlpError past max_bytes.
 
-    The limit holds for both the bytes on the wire and the decoded bytes. Decompression runs
+    The limit holds for both the bytes on the wire and the decompressed bytes. Decompression runs
     in bounded steps, so a small gzip bomb never expands past max_bytes in memory.
     """
     encoding = encoding.strip().lower()
-    if encoding not in ("", "identity", "gzip"):
-        raise OtlpError(415, f"Unsupported content encoding {encoding!r}: send gzip or identity.")
+    if encoding not in ("", "identity", *WBITS_BY_ENCODING):
+        raise OtlpError(
+            415, f"Unsupported content encoding {encoding!r}: send gzip, deflate or identity."
+        )
     if content_length is not None and content_length > max_bytes:
         raise OtlpError(413, _too_large(max_bytes))
 
     raw = _stream_read(stream=stream, max_bytes=max_bytes)
-    if encoding == "gzip":
-        return _gunzip(data=raw, max_bytes=max_bytes)
+    if encoding in WBITS_BY_ENCODING:
+        return _decompress(data=raw, encoding=encoding, max_bytes=max_bytes)
     return raw
 
 
@@ -134,8 +138,8 @@ def _stream_read(*, stream, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def _gunzip(*, data: bytes, max_bytes: int) -> bytes:
-    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+def _decompress(*, data: bytes, encoding: str, max_bytes: int) -> bytes:
+    decompressor = zlib.decompressobj(wbits=WBITS_BY_ENCODING[encoding])
     chunks = []
     size = 0
     pending = data
@@ -152,9 +156,9 @@ def _gunzip(*, data: bytes, max_bytes: int) -> bytes:
             chunks.append(chunk)
             pending = decompressor.unconsumed_tail
     except zlib.error as error:
-        raise OtlpError(400, f"Body is not valid gzip: {error}.") from error
+        raise OtlpError(400, f"Body is not valid {encoding}: {error}.") from error
     if not decompressor.eof:
-        raise OtlpError(400, "Body is not valid gzip: the stream is truncated.")
+        raise OtlpError(400, f"Body is not valid {encoding}: the stream is truncated.")
     return b"".join(chunks)
 
 

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import zlib
 
 import pytest
 from google.protobuf import json_format
@@ -269,3 +270,12 @@ def test_json_response_parses_as_otlp(client, shared_data):
     parsed = json_format.Parse(response.content, ExportTraceServiceResponse())
     assert parsed.partial_success.rejected_spans == 1
     assert "traceId is all zeros" in parsed.partial_success.error_message
+
+
+def test_deflate_json_accepted(client, shared_data):
+    body = zlib.compress(example(shared_data, "trace.json"))
+
+    response = post_json(client, "/v1/traces", body, **{"Content-Encoding": "deflate"})
+
+    assert response.status_code == 200
+    assert Interaction.objects.count() == 1
