@@ -69,6 +69,8 @@ class FaultKind:
     metric_weight: float = 0.7
     # Without a text match, a metric or one of these signals, the kind is rejected outright.
     key_signals: tuple[Signal, ...] = ()
+    # False when error text alone cannot establish the kind, only strengthen it.
+    text_is_key: bool = True
     missing: str = ""
     penalties: tuple[Penalty, ...] = ()
     steps: tuple[StepTemplate, ...] = ()
@@ -301,6 +303,7 @@ def catalog_build() -> dict[str, FaultKind]:
                 Signal.AGENT_RESTARTING: 0.1,
             },
             key_signals=(Signal.VERSION_CHANGE,),
+            text_is_key=False,
             missing="No agent version changed shortly before the errors",
             steps=(
                 StepTemplate(

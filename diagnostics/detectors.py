@@ -523,4 +523,3 @@ DETECTORS: tuple[Detector, ...] = (
     detect_metric_saturation,
     detect_alerts,
 )
-

@@ -64,7 +64,7 @@ def hypothesis_score(
     text_weight = text_support(kind=kind, relevant=relevant, hypothesis=hypothesis)
     metric_weight = metric_support(kind=kind, relevant=relevant, hypothesis=hypothesis)
     signal_weights = signal_support(kind=kind, relevant=relevant, hypothesis=hypothesis)
-    has_key = bool(text_weight or metric_weight) or any(
+    has_key = bool((text_weight and kind.text_is_key) or metric_weight) or any(
         finding.signal in kind.key_signals for finding in relevant
     )
     if not has_key:

@@ -21,6 +21,12 @@ TEMPLATE_MAX_LENGTH = 200
 
 # A bare "Bearer <token>" outside a key-value pair, which mask_text leaves alone.
 BEARER_PATTERN = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
+# mask_text reads "Unauthorized: api_key=abc" as the key "Unauthorized" with the value
+# "api_key=abc", so secret keys are looked for again wherever they stand.
+SECRET_PAIR_PATTERN = re.compile(
+    r"(?i)\b(authorization|x[_-]api[_-]key|api[_-]?key|access[_-]token|token|secret|password)"
+    r"(\"?\s*[:=]\s*\"?)(?!\*\*\*)[^\s\"',;}]+"
+)
 
 
 def message_template(*, text: str) -> str:
@@ -34,7 +40,8 @@ def message_template(*, text: str) -> str:
 def secrets_mask(*, text: str) -> str:
     """Replace credentials such as bearer tokens, API keys and passwords with ***."""
     masked = mask_text(text)
-    return BEARER_PATTERN.sub(lambda match: f"{match.group(1)} {MASK}", masked)
+    masked = BEARER_PATTERN.sub(lambda match: f"{match.group(1)} {MASK}", masked)
+    return SECRET_PAIR_PATTERN.sub(lambda match: f"{match.group(1)}{match.group(2)}{MASK}", masked)
 
 
 def message_excerpt(*, text: str, limit: int = 160) -> str:
