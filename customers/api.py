@@ -1,7 +1,10 @@
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
 
+from customers import payloads, selectors
 from customers.search import customer_search
 from customers.search.rows import search_rows_list
 
@@ -41,3 +44,157 @@ def customer_search_api(request, q: str = ""):
 
 
 # --- End of customer search ---------------------------------------------------------------------
+
+
+# --- Customer overview and timeline: GET /customers/{customer_id}[/timeline] --------------------
+# Declared after every fixed path such as "search", because "{customer_id}" matches any segment.
+
+
+class ProfileOut(Schema):
+    name: str
+    email: str
+    phone: str
+    company: str
+    metadata: dict[str, Any]
+    created_at: datetime
+    last_activity_at: datetime | None
+
+
+class TrialOut(Schema):
+    trial_id: str
+    plan: str
+    status: str
+    progress: int
+    current_step: int
+    total_steps: int
+    step_name: str
+    detail: str
+    started_at: datetime
+    last_activity_at: datetime
+    completed_at: datetime | None
+    agents_involved: list[str]
+
+
+class AgentAssignmentOut(Schema):
+    agent_id: str
+    status: str
+    platform_status: str
+    version: str
+    last_interaction: datetime | None
+    total_interactions: int
+    error_count: int
+    timeout_count: int
+
+
+class InteractionOut(Schema):
+    interaction_id: int
+    timestamp: datetime
+    agent_id: str
+    operation: str
+    trial_id: str | None
+    workflow_step: int | None
+    request: Any
+    response: Any
+    duration_ms: int
+    status: str
+    error: str | None
+    error_type: str | None
+    retry_count: int
+    logs: list[str]
+
+
+class FactorOut(Schema):
+    name: str
+    impact: int
+    detail: str
+
+
+class HealthScoreOut(Schema):
+    score: int
+    status: str
+    factors: list[FactorOut]
+
+
+class QuickStatsOut(Schema):
+    trials_total: int
+    trials_active: int
+    trials_completed: int
+    agents_used: int
+    agent_names: list[str]
+    last_activity_at: datetime | None
+
+
+class CustomerOverviewOut(Schema):
+    customer_id: str
+    profile: ProfileOut
+    active_trials: list[TrialOut]
+    completed_trials: list[TrialOut]
+    agent_assignments: list[AgentAssignmentOut]
+    recent_activity: list[InteractionOut]
+    health_score: HealthScoreOut
+    open_tickets: int
+    quick_stats: QuickStatsOut
+
+
+class TimelineOut(Schema):
+    customer_id: str
+    interactions: list[InteractionOut]
+    next_cursor: str | None
+
+
+class MessageOut(Schema):
+    message: str
+
+
+@router.get(
+    "/{customer_id}",
+    response={200: CustomerOverviewOut, 404: MessageOut},
+    url_name="customer-overview-api",
+)
+def customer_overview_api(request, customer_id: str):
+    """Profile, trials, agent assignments, recent activity and health score of one customer."""
+    overview = selectors.customer_overview_get(customer_id=customer_id, with_logs=True)
+    return payloads.overview_payload(overview=overview)
+
+
+@router.get(
+    "/{customer_id}/timeline",
+    response={200: TimelineOut, 404: MessageOut, 422: MessageOut},
+    url_name="customer-timeline-api",
+)
+def customer_timeline_api(
+    request,
+    customer_id: str,
+    limit: int = Query(selectors.TIMELINE_DEFAULT_LIMIT, ge=1, le=selectors.TIMELINE_MAX_LIMIT),
+    cursor: str = "",
+    agent: str = "",
+    status: Literal["", "success", "failed", "timeout"] = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    """The customer's interactions, newest first. Pass next_cursor as cursor for older ones."""
+    customer = selectors.customer_get(customer_id=customer_id)
+    try:
+        page = selectors.timeline_page_get(
+            customer=customer,
+            agent=agent,
+            status=status,
+            since=aware(since),
+            until=aware(until),
+            cursor=cursor,
+            limit=limit,
+            with_logs=True,
+        )
+    except ValueError as invalid:
+        raise HttpError(422, str(invalid)) from invalid
+    return payloads.timeline_payload(customer=customer, page=page)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Read a time given without an offset as UTC, the zone every stored time is in."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+# --- End of customer overview and timeline ------------------------------------------------------
