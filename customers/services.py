@@ -19,12 +19,10 @@ from customers.models import Agent, AgentAssignment, Customer, Trial
 
 logger = logging.getLogger(__name__)
 
-CUSTOMER_FIELDS = ("name", "email", "phone", "company", "metadata")
-
 
 @dataclass(frozen=True)
 class AssignmentActivity:
-    """What one ingest batch added to a customer's use of one agent."""
+    """Interactions, errors and timeouts that one ingest batch adds to one assignment."""
 
     interactions: int
     errors: int
@@ -94,12 +92,12 @@ def customers_ensure(*, customer_ids: Iterable[str]) -> dict[str, Customer]:
 
     Spans can arrive before the platform's upsert event, which later fills in the profile.
     """
-    wanted = set(customer_ids)
-    if not wanted:
+    requested = set(customer_ids)
+    if not requested:
         return {}
 
-    found = {c.customer_id: c for c in Customer.objects.filter(customer_id__in=wanted)}
-    missing = wanted - found.keys()
+    found = {c.customer_id: c for c in Customer.objects.filter(customer_id__in=requested)}
+    missing = requested - found.keys()
     if missing:
         Customer.objects.bulk_create(
             [Customer(customer_id=customer_id) for customer_id in missing], ignore_conflicts=True
@@ -111,12 +109,12 @@ def customers_ensure(*, customer_ids: Iterable[str]) -> dict[str, Customer]:
 
 def agents_ensure(*, names: Iterable[str]) -> dict[str, Agent]:
     """Return agents by name, creating a row with unknown status for each new name."""
-    wanted = set(names)
-    if not wanted:
+    requested = set(names)
+    if not requested:
         return {}
 
-    found = {agent.name: agent for agent in Agent.objects.filter(name__in=wanted)}
-    missing = wanted - found.keys()
+    found = {agent.name: agent for agent in Agent.objects.filter(name__in=requested)}
+    missing = requested - found.keys()
     if missing:
         Agent.objects.bulk_create([Agent(name=name) for name in missing], ignore_conflicts=True)
         logger.info("Agents created from telemetry", extra={"agents": sorted(missing)})

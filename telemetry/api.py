@@ -74,8 +74,11 @@ def events_ingest(request: HttpRequest):
 
 
 def _events_read(*, request: HttpRequest) -> list:
-    # The body is parsed by hand so that a malformed body answers 400, not the API's 422.
-    if int(request.headers.get("Content-Length") or 0) > settings.INGEST_MAX_BODY_BYTES:
+    # The body is parsed by hand so that a malformed body returns 400, not the API's 422.
+    content_length = request.headers.get("Content-Length") or "0"
+    if not content_length.isdigit():
+        raise HttpError(400, "Content-Length is not a number.")
+    if int(content_length) > settings.INGEST_MAX_BODY_BYTES:
         raise HttpError(413, f"Body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes.")
     try:
         body = json.loads(request.body)

@@ -39,7 +39,7 @@ WBITS_BY_ENCODING = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
 class OtlpError(Exception):
-    """A request the receiver rejects whole, with the HTTP status to answer."""
+    """A request the receiver rejects whole, with the HTTP status to return."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -49,7 +49,7 @@ class OtlpError(Exception):
 
 @dataclass(frozen=True)
 class OtlpSignal:
-    """What differs between the traces, logs and metrics receivers."""
+    """Settings that differ between the traces, logs and metrics receivers."""
 
     name: str
     request_class: type[Message]

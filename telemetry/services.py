@@ -45,7 +45,7 @@ class RejectedItem:
 
 @dataclass
 class IngestResult:
-    """What one ingest call stored and rejected; errors holds one message per rejected item."""
+    """What one ingest call stored and rejected; errors contains one message per rejected item."""
 
     accepted: int = 0
     rejected: int = 0
@@ -164,7 +164,7 @@ def _interaction_build(*, record: SpanRecord, customers, agents, trials) -> Inte
     trial = trials.get(record.workflow_id)
     attributes = record.attributes
     if record.workflow_id and trial is None:
-        # Keep an unknown workflow id visible, since no trial row holds it.
+        # Keep an unknown workflow id visible, since no trial row stores it.
         attributes = {**attributes, WORKFLOW_ID: record.workflow_id}
 
     return Interaction(
@@ -304,10 +304,15 @@ def _logs_store(*, rows: list[LogRow]) -> None:
 
 def _log_record_build(*, row: LogRow, customers, interactions) -> LogRecord:
     interaction = interactions.get((row.trace_id, row.span_id))
-    customer = customers.get(row.customer_id) if row.customer_id else None
+    customer_pk = None
+    if row.customer_id:
+        customer_pk = customers[row.customer_id].pk
+    elif interaction is not None:
+        customer_pk = interaction.customer_id
+
     return LogRecord(
         interaction=interaction,
-        customer_id=customer.pk if customer else (interaction.customer_id if interaction else None),
+        customer_id=customer_pk,
         service_name=row.service_name,
         timestamp=row.timestamp,
         severity_number=row.severity_number,

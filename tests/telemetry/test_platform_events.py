@@ -268,3 +268,13 @@ def test_customer_scoped_status_sets_assignment():
     assignment = AgentAssignment.objects.get(customer__customer_id="cust-123")
     assert assignment.status == Agent.Status.RESTARTING
     assert Agent.objects.get(name="WowMemory").status == Agent.Status.RUNNING
+
+
+def test_oversized_body_rejected(client, settings):
+    settings.INGEST_MAX_BODY_BYTES = 50
+
+    response = post_events(client, {"events": [upsert()]})
+
+    assert response.status_code == 413
+    assert response.json() == {"message": "Body is larger than 50 bytes."}
+    assert Customer.objects.count() == 0
