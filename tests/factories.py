@@ -118,3 +118,15 @@ class LogRecordFactory(factory.django.DjangoModelFactory):
     span_id = factory.LazyAttribute(
         lambda record: record.interaction.span_id if record.interaction else ""
     )
+
+
+class QuickActionFactory(factory.django.DjangoModelFactory):
+    """A restart of WowMemory; pass requested_by, because there is no shared user factory."""
+
+    class Meta:
+        model = "actions.QuickAction"
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = "restart_agent"
+    params = factory.LazyFunction(lambda: {"agent": "WowMemory"})
+    reason = "Resolving timeout issue"
