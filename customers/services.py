@@ -65,7 +65,7 @@ def customer_upsert(
     company: str | None = None,
     metadata: dict | None = None,
 ) -> Customer:
-    """Create or update a customer; a field passed as None keeps its stored value."""
+    """Create or update a customer. A field passed as None keeps its stored value."""
     values = {"name": name, "email": email, "phone": phone, "company": company}
     values = {field: value.strip() for field, value in values.items() if value is not None}
     if metadata is not None:

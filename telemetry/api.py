@@ -18,7 +18,7 @@ router = Router(tags=["ingest"])
 
 
 class IngestTokenAuth(HttpBearer):
-    """Bearer auth against settings.INGEST_TOKENS; operator API tokens do not apply here."""
+    """Bearer auth against settings.INGEST_TOKENS. Operator API tokens are not accepted here."""
 
     def authenticate(self, request, token: str):
         if ingest_token_valid(authorization=f"Bearer {token}"):
@@ -66,7 +66,7 @@ EVENTS_BODY_SCHEMA = {
     summary="Ingest platform state events",
 )
 def events_ingest(request: HttpRequest):
-    """Apply customer upserts, trial progress and agent status events; reject bad ones by index."""
+    """Apply customer upserts, trial progress and agent status events, rejecting invalid ones."""
     events = _events_read(request=request)
     result = services.platform_events_ingest(events=events)
     rejected = [{"index": item.index, "message": item.message} for item in result.rejected_items]

@@ -16,7 +16,7 @@ AgentStatus = Literal[tuple(value for value in Agent.Status.values if value != "
 
 
 class EventModel(BaseModel):
-    # The platform may add fields; unknown ones are ignored so it can move first.
+    # Unknown fields are ignored, so the platform can add fields before the help desk reads them.
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 

@@ -1,7 +1,7 @@
 """Conversion of OTLP spans and log records into plain records ready to store.
 
 Each parse function either returns a record or raises InvalidItem with a message that names
-the field and the fix; ingest rejects that item alone.
+the field and the fix. Ingest then rejects that item alone.
 """
 
 import datetime as dt
@@ -186,7 +186,7 @@ def span_parse(*, span: Span, resource: dict) -> SpanRecord:
 
 
 def log_parse(*, record: OtlpLogRecord, resource: dict) -> LogRow:
-    """Convert one log record; its time falls back to the observed time, as OTLP allows."""
+    """Convert one log record, using the observed time when it has no time, as OTLP allows."""
     trace_id = _id_hex(value=record.trace_id, name="traceId", size=16, required=False)
     span_id = _id_hex(value=record.span_id, name="spanId", size=8, required=False)
     nanos = record.time_unix_nano or record.observed_time_unix_nano

@@ -45,7 +45,7 @@ class RejectedItem:
 
 @dataclass
 class IngestResult:
-    """What one ingest call stored and rejected; errors contains one message per rejected item."""
+    """Counts of what one ingest call accepted and rejected, with one error per rejected item."""
 
     accepted: int = 0
     rejected: int = 0
@@ -59,7 +59,7 @@ class IngestResult:
 
 
 def traces_ingest(*, request: ExportTraceServiceRequest) -> IngestResult:
-    """Store each valid span as an Interaction; a span already stored is skipped."""
+    """Store each valid span as an Interaction, skipping spans that are already stored."""
     result = IngestResult()
     records = []
     for index, (path, span, resource) in enumerate(_spans_of(request=request)):
@@ -124,7 +124,7 @@ def _spans_store_with_retry(*, records: list[SpanRecord]) -> list[SpanRecord]:
 
 
 def _spans_store(*, records: list[SpanRecord]) -> list[SpanRecord]:
-    """Insert the spans not stored yet and update every denormalized field; return those stored."""
+    """Insert the spans not stored yet, update the denormalized fields and return the new spans."""
     records = _unstored(records=records)
     if not records:
         return []
@@ -325,7 +325,7 @@ def _log_record_build(*, row: LogRow, customers, interactions) -> LogRecord:
 
 
 def platform_events_ingest(*, events: list[dict]) -> IngestResult:
-    """Apply state events in order; an invalid event is rejected by index, the rest applied."""
+    """Apply state events in order, rejecting each invalid event by its index."""
     result = IngestResult()
     for index, event in enumerate(events):
         try:
