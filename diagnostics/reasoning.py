@@ -283,7 +283,7 @@ def step_build(
 
 
 def check_result(*, template: StepTemplate, chosen: Hypothesis) -> str:
-    """Return the evidence line that answers a check, in the check's order of preference."""
+    """Return the first evidence line matching the check's signals, in their order of preference."""
     for signal in template.check_signals:
         for finding, _weight in chosen.supporting:
             if finding.signal == signal:

@@ -1,6 +1,7 @@
 """Writes of the Issue Detective: run and store a diagnosis, and mark one resolved."""
 
 import logging
+from typing import NoReturn
 
 from django.db import transaction
 from django.utils import timezone
@@ -75,19 +76,28 @@ def diagnosis_resolve(*, diagnosis: Diagnosis, resolution: str, resolved_by=None
     """Mark the diagnosis resolved so that later diagnoses cite it as a past issue."""
     resolution = resolution.strip()
     if not resolution:
-        raise DiagnosisResolveError("Resolution is missing: say what fixed the problem.")
+        resolve_reject(
+            diagnosis=diagnosis,
+            error=DiagnosisResolveError("Resolution is missing: say what fixed the problem."),
+        )
     if len(resolution) > RESOLUTION_MAX_LENGTH:
-        raise DiagnosisResolveError(
-            f"Resolution is {len(resolution)} characters long; shorten it to "
-            f"{RESOLUTION_MAX_LENGTH} or fewer."
+        resolve_reject(
+            diagnosis=diagnosis,
+            error=DiagnosisResolveError(
+                f"Resolution is {len(resolution)} characters long. Shorten it to "
+                f"{RESOLUTION_MAX_LENGTH} or fewer."
+            ),
         )
 
     with transaction.atomic():
         locked = Diagnosis.objects.select_for_update().get(pk=diagnosis.pk)
         if locked.resolved_at is not None:
-            raise DiagnosisAlreadyResolved(
-                f"Diagnosis {locked.diagnosis_id} was already resolved at "
-                f"{locked.resolved_at.isoformat()}."
+            resolve_reject(
+                diagnosis=locked,
+                error=DiagnosisAlreadyResolved(
+                    f"Diagnosis {locked.diagnosis_id} was already resolved at "
+                    f"{locked.resolved_at.isoformat()}."
+                ),
             )
         locked.resolved_at = timezone.now()
         locked.resolution = resolution
@@ -99,3 +109,11 @@ def diagnosis_resolve(*, diagnosis: Diagnosis, resolution: str, resolved_by=None
         extra={"diagnosis_id": locked.diagnosis_id, "customer_id": diagnosis.customer_id},
     )
     return locked
+
+
+def resolve_reject(*, diagnosis: Diagnosis, error: DiagnosisResolveError) -> NoReturn:
+    logger.info(
+        "Diagnosis resolve rejected",
+        extra={"diagnosis_id": diagnosis.diagnosis_id, "error": str(error)},
+    )
+    raise error

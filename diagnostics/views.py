@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import Customer
@@ -95,5 +96,5 @@ def panel_render(
     }
     template = f"{TEMPLATE}#panel" if request.htmx else TEMPLATE
     response = render(request, template, context, status=status)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ("HX-Request",))
     return response

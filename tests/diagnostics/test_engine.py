@@ -221,7 +221,7 @@ def agent_down_build():
             trial=trial,
             step=4,
             operation="get_cached",
-            message="connect ECONNREFUSED 10.0.0.7:6379",
+            message="connect ECONNREFUSED 127.0.0.1:6379",
             started_at=now - timedelta(minutes=minutes),
         )
     return customer, trial
