@@ -71,6 +71,14 @@ def trial_ids_for_customer(*, customer: Customer) -> list[str]:
     )
 
 
+def trials_retryable_for_customer(*, customer: Customer) -> list[Trial]:
+    return list(
+        Trial.objects.filter(customer=customer, status__in=Trial.PROBLEM_STATUSES).order_by(
+            "-started_at"
+        )
+    )
+
+
 def failing_agent_name(*, trial_id: str, step: int) -> str | None:
     """Return the agent of the latest failed or timed-out call at this step of the trial."""
     interaction = (
