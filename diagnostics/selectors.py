@@ -114,13 +114,26 @@ def related_issues_rank(
     ]
 
 
-def similar_issue_count(*, conclusion: Conclusion, past: list[PastIssue], since: datetime) -> int:
-    """Count diagnoses since `since`, resolved or not, with the conclusion's fingerprint."""
-    return sum(
-        1
+def similar_issue_count(
+    *, conclusion: Conclusion, customer_id: str, past: list[PastIssue], since: datetime
+) -> int:
+    """Count issues since `since` with the conclusion's fingerprint.
+
+    Other customers count once each. The customer's own diagnoses count only when resolved, so
+    that diagnosing one open problem again does not inflate the count.
+    """
+    matching = [
+        issue
         for issue in past
         if issue.fingerprint == conclusion.fingerprint and issue.created_at >= since
-    )
+    ]
+    other_customers = {issue.customer_id for issue in matching if issue.customer_id != customer_id}
+    own_resolved = [
+        issue
+        for issue in matching
+        if issue.customer_id == customer_id and issue.resolved_at is not None
+    ]
+    return len(other_customers) + len(own_resolved)
 
 
 def diagnosis_latest(*, customer: Customer, max_age: timedelta) -> Diagnosis | None:

@@ -38,7 +38,9 @@ def diagnosis_create(
     related = related_issues_rank(
         conclusion=conclusion, issue_description=issue_description, past=past
     )
-    similar = similar_issue_count(conclusion=conclusion, past=past, since=snapshot.since)
+    similar = similar_issue_count(
+        conclusion=conclusion, customer_id=customer.customer_id, past=past, since=snapshot.since
+    )
     if similar:
         conclusion.evidence.append(f"Similar issues: {similar} in last 24h")
 

@@ -472,6 +472,19 @@ def test_resolved_diagnosis_becomes_related():
     assert "Similar issues: 1 in last 24h" in second["root_cause"]["evidence"]
 
 
+def test_similar_count_ignores_reruns():
+    customer = story_build()
+    diagnosis_create(customer=customer)
+    other = diagnosis_create(customer=story_build(customer_id="cust-456", trial_id="trial-wf-456"))
+
+    evidence = diagnosis_create(customer=customer).result["root_cause"]["evidence"]
+
+    assert (
+        other.fingerprint == "db_pool_exhaustion|WowMemory|Database connection timeout after <*>s"
+    )
+    assert "Similar issues: 1 in last 24h" in evidence
+
+
 def test_query_count_independent_of_volume():
     customer = story_build()
     memory = Agent.objects.get(name="WowMemory")
