@@ -37,5 +37,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The scale benchmark (docs/benchmarks.md): generates the data set into PostgreSQL once per scale,
+# about 1,000,000 customers at SCALE=1.0, then serves it with gunicorn and measures the API.
+# It is not part of `make test`.
+SCALE ?= 1.0
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk_bench
+bench: install
+	$(BIN)/python -m bench generate --scale $(SCALE) --if-missing
+	$(BIN)/python -m bench run
+
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .demo staticfiles
