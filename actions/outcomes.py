@@ -39,6 +39,7 @@ def trim_period(text: str) -> str:
 
 def failed(message: str, next_step: str, *, platform: dict | None = None) -> Outcome:
     """Build a failure whose error states what failed and then what to try next."""
+    message = f"{trim_period(message)}."
     result = {"summary": message, "next_step": next_step}
     if platform is not None:
         result["platform"] = platform
@@ -230,5 +231,5 @@ def action_execute(*, action: QuickAction, client: PlatformClient) -> Outcome:
     except PlatformUnavailable:
         raise
     except PlatformError as error:
-        # An answer outside the contract, such as a 500: repeating the call will not help.
+        # A response outside the contract, such as a 500, will not change if the call is repeated.
         return failed(error.message, NEXT_STEP_AFTER_ERROR)

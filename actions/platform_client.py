@@ -35,11 +35,11 @@ class PlatformError(Exception):
 
 
 class PlatformUnavailable(PlatformError):
-    """The platform could not be reached, timed out or answered 502, 503 or 504."""
+    """The platform could not be reached, timed out or responded 502, 503 or 504."""
 
 
 class PlatformRejected(PlatformError):
-    """The platform answered 4xx; `platform_message` is the platform's own error text."""
+    """The platform responded 4xx; `platform_message` is the platform's own error text."""
 
     def __init__(self, message: str, *, status_code: int, platform_message: str) -> None:
         super().__init__(message, status_code=status_code)
@@ -122,7 +122,7 @@ class PlatformClient:
             )
         except requests.Timeout as error:
             raise PlatformUnavailable(
-                f"The platform did not answer {method} {path} within "
+                f"The platform did not respond to {method} {path} within "
                 f"{self.timeout_seconds:g} s. It may be overloaded; try again in a minute."
             ) from error
         except requests.ConnectionError as error:
@@ -155,7 +155,7 @@ class PlatformClient:
         )
         if status in TRANSIENT_STATUS_CODES:
             raise PlatformUnavailable(
-                f"The platform answered {status} to {method} {path}: {platform_message}",
+                f"The platform returned {status} for {method} {path}: {platform_message}",
                 status_code=status,
             )
         if status in (401, 403):
@@ -172,7 +172,7 @@ class PlatformClient:
                 platform_message=platform_message,
             )
         raise PlatformError(
-            f"The platform answered {status} to {method} {path} with an unexpected body: "
+            f"The platform returned {status} for {method} {path} with an unexpected body: "
             f"{platform_message}. Escalate to engineering if this repeats.",
             status_code=status,
         )

@@ -1,8 +1,9 @@
 """Writes for quick actions: request (validate, store, enqueue) and run (call the platform).
 
 A request is stored first and run by a Celery worker after commit, so a crash or a broker outage
-delays an action but never loses or repeats it. Every state change is a simple-history row that
-records who (the requesting operator), when, why and with what result.
+delays an action but does not lose it. Running an action that is finished, or running in another
+worker, does nothing. Every state change is a simple-history row that records who (the requesting
+operator), when, why and with what result.
 """
 
 import logging

@@ -121,7 +121,7 @@ def confirmation_question(*, customer: Customer, kind: str, params: dict) -> str
 def action_detail(request: HttpRequest, action_id: str) -> HttpResponse:
     action = selectors.quick_action_get(action_id=action_id)
     if action is None:
-        raise Http404(f"No quick action {action_id}.")
+        raise Http404(f"Quick action {action_id} not found.")
     return detail_render(request, action=action)
 
 
@@ -136,8 +136,8 @@ def detail_render(request: HttpRequest, *, action: QuickAction) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
 
-    # Only a poll of an unfinished action sees the change to finished, so the event fires once
-    # and reloading a finished action does not refresh the overview again.
+    # Only a poll of an unfinished action can observe the change to finished, so the event fires
+    # once, and reloading a finished action does not refresh the overview again.
     if request.htmx and request.GET.get("poll") and action.is_finished:
         response["HX-Trigger"] = json.dumps(
             {"quickActionFinished": {"action_id": action.action_id, "status": action.status}}
@@ -169,7 +169,7 @@ def customer_actions(request: HttpRequest, customer_id: str) -> HttpResponse:
 def customer_get_or_404(customer_id: str) -> Customer:
     customer = selectors.customer_get(customer_id=customer_id)
     if customer is None:
-        raise Http404(f"No customer {customer_id}.")
+        raise Http404(f"Customer {customer_id} not found.")
     return customer
 
 

@@ -216,3 +216,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Enqueue quick actions left pending by a broker outage, and fail those whose worker died.
+CELERY_BEAT_SCHEDULE["actions-requeue-stale"] = {
+    "task": "actions.tasks.requeue_stale_quick_actions",
+    "schedule": 60.0,
+}

@@ -17,7 +17,7 @@ TOKEN = "test-platform-token"
 class Reply:
     status: int
     body: dict | None = None
-    # Seconds to wait before answering, to make the client time out.
+    # Seconds to wait before responding, to make the client time out.
     delay: float = 0.0
 
 

@@ -54,7 +54,7 @@ def test_persistent_503_raises_unavailable(fake_platform):
 
     assert raised.value.status_code == 503
     assert raised.value.message == (
-        f"The platform answered 503 to POST {RESTART_PATH}: Restart failed"
+        f"The platform returned 503 for POST {RESTART_PATH}: Restart failed"
     )
     assert len(fake_platform.calls("POST", RESTART_PATH)) == 3
 
@@ -104,7 +104,7 @@ def test_read_timeout_raises_unavailable(fake_platform):
         client_for(fake_platform).workflow_get(workflow_id="trial-wf-12345")
 
     assert raised.value.message == (
-        "The platform did not answer GET /v1/workflows/trial-wf-12345 within 0.5 s. "
+        "The platform did not respond to GET /v1/workflows/trial-wf-12345 within 0.5 s. "
         "It may be overloaded; try again in a minute."
     )
     assert len(fake_platform.calls("GET", "/v1/workflows/trial-wf-12345")) == 3

@@ -351,7 +351,7 @@ def test_restart_transient_failure_requeues(customer, operator, fake_platform):
     assert action.status == QuickAction.Status.PENDING
     assert action.attempts == 1
     assert action.error == (
-        f"Attempt 1 failed, retrying soon: The platform answered 503 to POST {RESTART_PATH}: "
+        f"Attempt 1 failed, retrying soon: The platform returned 503 for POST {RESTART_PATH}: "
         "Restart failed"
     )
 
@@ -365,8 +365,8 @@ def test_restart_last_attempt_fails_with_advice(customer, operator, fake_platfor
     action.refresh_from_db()
     assert action.status == QuickAction.Status.FAILED
     assert action.error == (
-        f"Restart of WowMemory failed: The platform answered 503 to POST {RESTART_PATH}: "
-        "Restart failed Try again in a minute; if it fails again, escalate to engineering."
+        f"Restart of WowMemory failed: The platform returned 503 for POST {RESTART_PATH}: "
+        "Restart failed. Try again in a minute; if it fails again, escalate to engineering."
     )
 
 
