@@ -6,6 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -35,7 +36,7 @@ def time_ago(value: datetime | None, now: datetime | None = None) -> str:
 def relative_time(value: datetime | None) -> str:
     """Render a <time> element showing time_ago, with the exact local time as its title."""
     if value is None:
-        return format_html('<span class="muted">never</span>')
+        return mark_safe('<span class="muted">never</span>')
 
     local = timezone.localtime(value)
     return format_html(
