@@ -172,7 +172,7 @@ def customer_timeline_api(
     since: datetime | None = None,
     until: datetime | None = None,
 ):
-    """The customer's interactions, newest first. Pass next_cursor as cursor for older ones."""
+    """List the customer's interactions, newest first. Pass next_cursor as cursor for older ones."""
     customer = selectors.customer_get(customer_id=customer_id)
     try:
         page = selectors.timeline_page_get(

@@ -1,8 +1,8 @@
 """Reads for the operator pages and the customer API: active issues, overview and timeline.
 
-Every list selector loads its rows in a fixed number of queries whatever the number of trials,
-agents or interactions: foreign keys shown on the page are joined with select_related, and the
-querysets use FETCH_PEERS so that a relation a template reaches unplanned costs one query for the
+Every list selector loads its rows in a fixed number of queries, whatever the number of trials,
+agents or interactions. Foreign keys shown on the page are joined with select_related. The
+querysets also use FETCH_PEERS, so a relation a template reaches unplanned costs one query for the
 whole list instead of one per row.
 """
 
@@ -98,7 +98,7 @@ class TimelineEntry:
 
     @property
     def logs(self) -> list[str]:
-        """Masked log bodies; only filled when the selector prefetched logs."""
+        """Masked log bodies, empty unless the selector prefetched the logs."""
         return [mask_text(record.body) for record in getattr(self.interaction, "log_list", [])]
 
 

@@ -5,10 +5,8 @@ template (`page.html#region`), so every region also works as a full page without
 """
 
 import logging
-from urllib.parse import quote
 
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 
@@ -47,12 +45,7 @@ def customer_overview(request, customer_id: str):
     template = "customers/overview.html"
     if partial_requested(request) and region in OVERVIEW_REGIONS:
         template = f"{template}#{region}"
-    context = {
-        "overview": overview,
-        "customer": overview.customer,
-        "links": customer_links(customer_id=customer_id),
-    }
-    return render(request, template, context)
+    return render(request, template, {"overview": overview, "customer": overview.customer})
 
 
 @never_cache
@@ -121,27 +114,3 @@ def older_query(*, request, page) -> str:
     params = request.GET.copy()
     params["cursor"] = page.next_cursor
     return params.urlencode()
-
-
-def customer_links(*, customer_id: str) -> dict[str, str]:
-    """URLs of the pages other apps serve for a customer, for links and htmx loads."""
-    base = f"/customers/{quote(customer_id, safe='')}"
-    return {
-        "diagnosis": url_or_path("diagnosis-panel", customer_id, f"{base}/diagnosis/"),
-        "actions": url_or_path("customer-actions", customer_id, f"{base}/actions/"),
-        "restart": url_or_path(
-            "action-restart-confirm", customer_id, f"{base}/actions/restart-agent/"
-        ),
-        "retry": url_or_path(
-            "action-retry-confirm", customer_id, f"{base}/actions/retry-workflow/"
-        ),
-    }
-
-
-def url_or_path(name: str, customer_id: str, path: str) -> str:
-    # NOTE: the diagnostics and actions apps serve these pages. Until a URL name is registered
-    # the documented path is used, so the link works as soon as the page exists.
-    try:
-        return reverse(name, kwargs={"customer_id": customer_id})
-    except NoReverseMatch:
-        return path
