@@ -8,6 +8,7 @@ import logging
 import queue
 import threading
 import time
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import requests
@@ -151,8 +152,16 @@ class EventSender:
     deadline and then logged and dropped, so the platform keeps running without the help desk.
     """
 
-    def __init__(self, *, helpdesk_url: str, ingest_token: str):
+    def __init__(
+        self,
+        *,
+        helpdesk_url: str,
+        ingest_token: str,
+        delivery_lock: AbstractContextManager | None = None,
+    ):
         self.url = helpdesk_url.rstrip("/") + EVENTS_PATH
+        # Shared with the OTLP exporters so the platform sends one request at a time.
+        self.delivery_lock = delivery_lock or threading.Lock()
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {ingest_token}"
         self.queue: queue.Queue[dict | None] = queue.Queue(maxsize=QUEUE_LIMIT)
@@ -232,7 +241,8 @@ class EventSender:
     def batch_post(self, batch: list[dict]) -> str:
         """Post one batch; return "done", or "retry" for a failure worth retrying."""
         try:
-            response = self.session.post(self.url, json={"events": batch}, timeout=10)
+            with self.delivery_lock:
+                response = self.session.post(self.url, json={"events": batch}, timeout=10)
         except requests.RequestException as error:
             logger.warning("Event delivery failed, will retry", extra={"error": str(error)})
             return "retry"

@@ -17,8 +17,10 @@ from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
+from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import (
     NonRecordingSpan,
@@ -190,10 +192,55 @@ class AgentTelemetry:
             provider.shutdown()
 
 
+class SerialSpanExporter(SpanExporter):
+    """Export through the wrapped exporter while holding the process-wide delivery lock."""
+
+    def __init__(self, exporter: SpanExporter, lock: threading.Lock):
+        self.exporter = exporter
+        self.lock = lock
+
+    def export(self, spans):
+        with self.lock:
+            return self.exporter.export(spans)
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+
+class SerialLogExporter(LogRecordExporter):
+    """Export through the wrapped exporter while holding the process-wide delivery lock."""
+
+    def __init__(self, exporter: LogRecordExporter, lock: threading.Lock):
+        self.exporter = exporter
+        self.lock = lock
+
+    def export(self, batch):
+        with self.lock:
+            return self.exporter.export(batch)
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+
 def otlp_telemetry_create(
-    *, helpdesk_url: str, ingest_token: str, schedule_delay_millis: int = 500
+    *,
+    helpdesk_url: str,
+    ingest_token: str,
+    delivery_lock: threading.Lock,
+    schedule_delay_millis: int = 500,
 ) -> AgentTelemetry:
-    """Build telemetry that exports over OTLP/HTTP to the help desk in batches."""
+    """Build telemetry that exports over OTLP/HTTP to the help desk in batches.
+
+    Every export holds `delivery_lock`, which the event sender shares, so the platform sends
+    one request at a time. The help desk's SQLite database (the zero-setup demo and the test
+    server) then sees no concurrent writers from the platform.
+    """
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
@@ -204,11 +251,17 @@ def otlp_telemetry_create(
 
     def span_processor() -> SpanProcessor:
         exporter = OTLPSpanExporter(endpoint=f"{base}/v1/traces", headers=headers, timeout=5)
-        return BatchSpanProcessor(exporter, schedule_delay_millis=schedule_delay_millis)
+        return BatchSpanProcessor(
+            SerialSpanExporter(exporter, delivery_lock),
+            schedule_delay_millis=schedule_delay_millis,
+        )
 
     def log_processor() -> LogRecordProcessor:
         exporter = OTLPLogExporter(endpoint=f"{base}/v1/logs", headers=headers, timeout=5)
-        return BatchLogRecordProcessor(exporter, schedule_delay_millis=schedule_delay_millis)
+        return BatchLogRecordProcessor(
+            SerialLogExporter(exporter, delivery_lock),
+            schedule_delay_millis=schedule_delay_millis,
+        )
 
     return AgentTelemetry(
         span_processor_factory=span_processor, log_processor_factory=log_processor

@@ -47,13 +47,17 @@ class DemoPlatform:
     def __init__(self, config: PlatformConfig):
         self.config = config
         self.world = world_build(seed=config.seed, customer_count=config.customer_count)
+        delivery_lock = threading.Lock()
         self.telemetry = otlp_telemetry_create(
             helpdesk_url=config.helpdesk_url,
             ingest_token=config.ingest_token,
+            delivery_lock=delivery_lock,
             schedule_delay_millis=config.export_delay_ms,
         )
         self.sender = EventSender(
-            helpdesk_url=config.helpdesk_url, ingest_token=config.ingest_token
+            helpdesk_url=config.helpdesk_url,
+            ingest_token=config.ingest_token,
+            delivery_lock=delivery_lock,
         )
         publisher = HelpdeskPublisher(telemetry=self.telemetry, sender=self.sender)
         self.state = PlatformState(world=self.world, publisher=publisher, rng=random.Random())
@@ -62,7 +66,10 @@ class DemoPlatform:
             port=config.port, state=self.state, control_token=config.control_token
         )
         self.server_thread = threading.Thread(
-            target=self.server.serve_forever, name="control-api", daemon=True
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="control-api",
+            daemon=True,
         )
 
     @property

@@ -15,6 +15,7 @@ from demo_platform.workflow import (
     STEPS,
     TOTAL_STEPS,
     InteractionRecord,
+    LogLine,
     TrialContext,
     context_id_for,
     step_call_build,
@@ -89,6 +90,8 @@ class TrialRun:
     total_steps: int = TOTAL_STEPS
     # Attempts already made at the current step, carried into agent.retry.count.
     attempts_at_step: int = 0
+    # Context WowMemory stores at step 1; derived from the trial id unless set.
+    context_id: str = ""
     # Whether the world holds the trial's agent calls, which only recent trials keep.
     has_recent_history: bool = True
     # Set while the simulation drives the trial: when its next step runs, and at what pace.
@@ -103,7 +106,7 @@ class TrialRun:
             plan=self.plan,
             trace_id=self.trace_id,
             root_span_id=self.root_span_id,
-            context_id=context_id_for(self.trial_id),
+            context_id=self.context_id or context_id_for(self.trial_id),
         )
 
     @property
@@ -269,6 +272,7 @@ def story_build(builder: WorldBuilder) -> None:
         )
     )
 
+    story_prelude_build(builder)
     earlier = builder.trial_add(
         customer_id=STORY_CUSTOMER_ID,
         trial_id="trial-wf-11873",
@@ -285,6 +289,7 @@ def story_build(builder: WorldBuilder) -> None:
         plan="premium",
         started_at=anchor - timedelta(minutes=12),
     )
+    trial.context_id = "ctx-456"
     builder.steps_run(trial=trial, last_step=6, gap_seconds=(8, 25), record=True)
     trial.current_step = 7
     fault = builder.fault_add(
@@ -297,6 +302,49 @@ def story_build(builder: WorldBuilder) -> None:
         trial=trial, kind=fault.kind, first_at=step_entered, backoff=timedelta(seconds=90)
     )
     trial_block(trial, kind=fault.kind, entered_at=step_entered, last_at=ended_at)
+
+
+def story_prelude_build(builder: WorldBuilder) -> None:
+    """Add cust-123's conversation-memory calls of the last hour, which worked until the fault."""
+    moments_and_operations = (
+        (timedelta(minutes=58), "store_context", "Customer asked about premium plan limits"),
+        (timedelta(minutes=57), "retrieve_context", None),
+        (timedelta(minutes=41), "store_context", "Customer wants premium plan"),
+        (timedelta(minutes=40), "retrieve_context", None),
+        (timedelta(minutes=26), "retrieve_context", None),
+    )
+    trace_id = builder.trace_id()
+    context_id = ""
+    for number, (age, operation, text) in enumerate(moments_and_operations, start=451):
+        if operation == "store_context":
+            context_id = f"ctx-{number}"
+            request = {"customer_id": STORY_CUSTOMER_ID, "text": text}
+            response = {"status": "stored", "context_id": context_id}
+            logs = (LogLine(0, "INFO", "Connected to Redis"), LogLine(60, "INFO", "Stored context"))
+        else:
+            request = {"context_id": context_id}
+            response = {"context_id": context_id, "status": "loaded", "items": 3}
+            logs = (
+                LogLine(0, "INFO", "Connecting to database..."),
+                LogLine(70, "INFO", f"Loaded context {context_id}"),
+            )
+        builder.world.interactions.append(
+            InteractionRecord(
+                trace_id=trace_id,
+                span_id=builder.span_id(),
+                parent_span_id=None,
+                agent="WowMemory",
+                operation=operation,
+                customer_id=STORY_CUSTOMER_ID,
+                trial_id=None,
+                step=None,
+                started_at=builder.anchor - age,
+                duration_ms=builder.rng.randint(70, 110),
+                request_body=request,
+                response_body=response,
+                logs=logs,
+            )
+        )
 
 
 def trial_complete(trial: TrialRun, *, at: datetime) -> None:
