@@ -110,9 +110,6 @@ class AgentTelemetry:
         self.id_generator = RecordIdGenerator()
         self.tracer_providers: dict[str, TracerProvider] = {}
         self.logger_providers: dict[str, LoggerProvider] = {}
-        # The id generator hands ids over through thread-local state; the lock keeps one
-        # record's ids from reaching another record's span when two threads emit at once.
-        self.lock = threading.Lock()
         for agent in AGENT_VERSIONS:
             resource = agent_resource(agent)
             tracer_provider = TracerProvider(resource=resource, id_generator=self.id_generator)
@@ -124,8 +121,7 @@ class AgentTelemetry:
 
     def interaction_emit(self, record: InteractionRecord) -> None:
         """Emit the record as one span plus its log lines, joined by trace and span id."""
-        with self.lock:
-            self.span_emit(record)
+        self.span_emit(record)
         self.logs_emit(record)
 
     def span_emit(self, record: InteractionRecord) -> None:
@@ -237,9 +233,9 @@ def otlp_telemetry_create(
 ) -> AgentTelemetry:
     """Build telemetry that exports over OTLP/HTTP to the help desk in batches.
 
-    Every export holds `delivery_lock`, which the event sender shares, so the platform sends
+    Every export takes `delivery_lock`, which the event sender shares, so the platform sends
     one request at a time. The help desk's SQLite database (the zero-setup demo and the test
-    server) then sees no concurrent writers from the platform.
+    server) then gets no concurrent writes from the platform.
     """
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

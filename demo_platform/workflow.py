@@ -214,7 +214,7 @@ class InteractionRecord:
 
 @dataclass(frozen=True)
 class TrialContext:
-    """What a step call needs to know about its trial."""
+    """The trial fields that a step call uses."""
 
     customer_id: str
     trial_id: str
@@ -267,7 +267,7 @@ def step_call_build(
     fault: FaultKind | None = None,
     retry_count: int = 0,
 ) -> InteractionRecord:
-    """Build the record of one call of `step`, failing as `fault` says when one is given."""
+    """Build the record of one call of `step`, failing as `fault` defines when one is given."""
     request_body, response_body = step_bodies(step=step, trial=trial)
     parent = None if step.number <= 2 else trial.root_span_id
     trace_id = trial.trace_id

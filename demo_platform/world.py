@@ -2,7 +2,7 @@
 
 `world_build` is deterministic: the same seed and customer count give the same customers, trials,
 faults and trace and span ids, whatever the anchor time. Only timestamps move with the anchor,
-so the help desk always sees recent activity, while loading the same world twice is detectable.
+so the help desk always shows recent activity, while loading the same world twice is detectable.
 """
 
 import random
@@ -92,7 +92,7 @@ class TrialRun:
     attempts_at_step: int = 0
     # Context WowMemory stores at step 1; derived from the trial id unless set.
     context_id: str = ""
-    # Whether the world holds the trial's agent calls, which only recent trials keep.
+    # Whether the world contains the trial's agent calls, which only recent trials keep.
     has_recent_history: bool = True
     # Set while the simulation drives the trial: when its next step runs, and at what pace.
     next_step_due: datetime | None = None

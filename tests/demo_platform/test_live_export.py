@@ -26,8 +26,8 @@ def free_port() -> int:
 def until(condition, *, timeout: float = 20.0) -> bool:
     """Poll `condition` until true or timed out.
 
-    The test database is in-memory SQLite shared with the live server's threads, where a
-    read that meets a write in progress fails with "table is locked"; that counts as not yet.
+    The test database is in-memory SQLite shared with the live server's threads. A read that
+    meets a write in progress fails with "table is locked", which counts as not yet.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
