@@ -224,10 +224,16 @@ def recent_error_factors(
         timeouts = statuses.count(Interaction.Status.TIMEOUT)
         failures = len(statuses) - timeouts
         impact += timeouts * RECENT_TIMEOUT_IMPACT + failures * RECENT_FAILURE_IMPACT
-        parts.append(f"{agent_name}: {timeouts} timeouts, {failures} failures")
+        parts.append(
+            f"{agent_name}: {count_text(timeouts, 'timeout')}, {count_text(failures, 'failure')}"
+        )
 
     detail = f"Errors in the last hour with no success since: {'; '.join(parts)}."
     return [Factor("recent_errors", max(impact, RECENT_ERRORS_MAX_IMPACT), detail)]
+
+
+def count_text(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def error_rate_factors(*, recent_interactions: Sequence[RecentInteraction]) -> list[Factor]:

@@ -60,7 +60,7 @@ STATUS_ICONS = {
     "running": "●",
     "failed": "✗",
     "down": "✗",
-    "timeout": "⏱",
+    "timeout": "◷",
     "stuck": "⚠",
     "degraded": "▲",
     "restarting": "↻",
