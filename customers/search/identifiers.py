@@ -4,7 +4,9 @@ Each lookup is one indexed query that returns at most `CANDIDATE_LIMIT` rows, or
 looked-up value so that an exact match, the shortest value with the prefix, comes first.
 """
 
-from django.db.models.functions import Lower
+from django.db import connection
+from django.db.models import F
+from django.db.models.functions import Collate, Lower
 
 from customers.models import Customer, Trial
 from customers.search.outcome import SearchHit
@@ -18,6 +20,14 @@ PREFIX_MAX_SCORE = 90.0
 # An email that equals the query only after dropping the "+tag" still identifies the mailbox,
 # but ranks just below the address typed exactly.
 PLUS_TAG_EMAIL_SCORE = 99.0
+
+
+def ordered_key(expression):
+    """Compare in the "C" collation on PostgreSQL, so that one btree index serves both the
+    LIKE 'abc%' filter and the ORDER BY (see migration 0003_search_words)."""
+    if connection.vendor == "postgresql":
+        return Collate(expression, "C")
+    return expression
 
 
 def prefix_score(*, query: str, value: str) -> float:
@@ -35,7 +45,7 @@ def customer_id_hits(*, query: str) -> list[SearchHit]:
     """Find customers whose id equals or starts with the query, ignoring case."""
     key = query.lower()
     customers = (
-        Customer.objects.alias(key=Lower("customer_id"))
+        Customer.objects.alias(key=ordered_key(Lower("customer_id")))
         .filter(key__startswith=key)
         .order_by("key")[:CANDIDATE_LIMIT]
     )
@@ -49,7 +59,7 @@ def trial_id_hits(*, query: str) -> list[SearchHit]:
     """Find the customers of trials whose id equals or starts with the query, ignoring case."""
     key = query.lower()
     trials = (
-        Trial.objects.alias(key=Lower("trial_id"))
+        Trial.objects.alias(key=ordered_key(Lower("trial_id")))
         .filter(key__startswith=key)
         .select_related("customer")
         .order_by("key")[:CANDIDATE_LIMIT]
@@ -63,9 +73,11 @@ def trial_id_hits(*, query: str) -> list[SearchHit]:
 def email_hits(*, query: str) -> list[SearchHit]:
     """Find customers whose normalized email equals or starts with the normalized query."""
     normalized = email_normalize(email=query)
-    customers = Customer.objects.filter(email_normalized__startswith=normalized).order_by(
-        "email_normalized"
-    )[:CANDIDATE_LIMIT]
+    customers = (
+        Customer.objects.alias(key=ordered_key(F("email_normalized")))
+        .filter(key__startswith=normalized)
+        .order_by("key")[:CANDIDATE_LIMIT]
+    )
 
     hits = []
     for customer in customers:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from customers.models import Customer, Trial
@@ -212,7 +213,7 @@ def test_same_name_customers_all_listed():
 
 
 def test_closer_name_ranks_higher():
-    customer_make(customer_id="cust-1", name="Jane Doe", company="Initech")
+    customer_make(customer_id="cust-1", name="Johnny Doe", company="Initech")
     customer_make(customer_id="cust-2", name="John Doe", company="Initech")
 
     outcome = customer_search(query="john doe")
@@ -322,16 +323,22 @@ def test_id_search_skips_fuzzy(john, django_assert_num_queries):
     assert found_ids(outcome) == ["cust-123"]
 
 
-def test_name_search_runs_two_queries(john, django_assert_num_queries):
-    with django_assert_num_queries(2):
+def test_name_search_query_count(john, django_assert_num_queries):
+    # Candidates and the ranked customers; PostgreSQL first matches the query's words against
+    # the stored words.
+    expected = 3 if connection.vendor == "postgresql" else 2
+
+    with django_assert_num_queries(expected):
         customer_search(query="jon doe")
 
 
-def test_single_word_runs_four_queries(john, django_assert_num_queries):
+def test_single_word_query_count(john, django_assert_num_queries):
     for number in range(10):
         customer_make(customer_id=f"cust-6{number}", name=f"John Smith {number}")
+    # Customer id and trial id lookups, then the name search.
+    expected = 5 if connection.vendor == "postgresql" else 4
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(expected):
         outcome = customer_search(query="john")
 
     assert len(outcome.hits) == 11

@@ -1,9 +1,9 @@
-"""Customer search features that exist only on PostgreSQL: pg_trgm and the search indexes."""
+"""Customer search features that exist only on PostgreSQL: the word index and prefix indexes."""
 
 import pytest
 from django.db import connection
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import F
+from django.db.models.functions import Collate, Lower
 from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer
@@ -13,12 +13,15 @@ from tests.factories import CustomerFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 SEARCH_INDEXES = {
-    "customer_name_trgm_idx": "USING gin (lower((name)::text) gin_trgm_ops)",
-    "customer_company_trgm_idx": "USING gin (lower((company)::text) gin_trgm_ops)",
-    "customer_id_lower_prefix_idx": "USING btree (lower((customer_id)::text) text_pattern_ops)",
-    "trial_id_lower_prefix_idx": "USING btree (lower((trial_id)::text) text_pattern_ops)",
-    "customer_name_lower_prefix_idx": "USING btree (lower((name)::text) text_pattern_ops)",
-    "customer_company_lower_prefix_idx": "USING btree (lower((company)::text) text_pattern_ops)",
+    "customer_words_idx": (
+        "USING gin (to_tsvector('simple'::regconfig, ((lower((name)::text) || ' '::text)"
+        " || lower((company)::text))))"
+    ),
+    "customer_search_word_trgm_idx": "USING gin (word gin_trgm_ops)",
+    "customer_search_word_prefix_idx": "USING btree (word text_pattern_ops)",
+    "customer_id_lower_c_idx": 'USING btree (lower((customer_id)::text) COLLATE "C")',
+    "trial_id_lower_c_idx": 'USING btree (lower((trial_id)::text) COLLATE "C")',
+    "customer_email_normalized_c_idx": 'USING btree (((email_normalized)::text) COLLATE "C")',
 }
 
 
@@ -26,9 +29,15 @@ def index_definitions() -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes"
-            " WHERE tablename IN ('customers_customer', 'customers_trial')"
+            " WHERE tablename IN ('customers_customer', 'customers_trial', 'customers_search_word')"
         )
         return dict(cursor.fetchall())
+
+
+def search_words() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word FROM customers_search_word")
+        return {row[0] for row in cursor.fetchall()}
 
 
 def query_plan(sql: str, params) -> str:
@@ -37,12 +46,6 @@ def query_plan(sql: str, params) -> str:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
-
-
-def captured_search_sql(query: str) -> list[dict]:
-    with CaptureQueriesContext(connection) as context:
-        customer_search(query=query)
-    return context.captured_queries
 
 
 def test_migration_creates_search_indexes():
@@ -59,34 +62,44 @@ def test_trigram_extension_installed():
         assert cursor.fetchone() == ("pg_trgm",)
 
 
-def test_fuzzy_candidates_use_trigram_operators():
+def test_trigger_stores_name_and_company_words():
+    customer = CustomerFactory(customer_id="cust-1", name="Jean-Luc Picard", company="Starfleet")
+
+    customer.company = "Enterprise Ltd"
+    customer.save(update_fields=["company"])
+
+    assert {"jean", "luc", "picard", "starfleet", "enterprise", "ltd"} <= search_words()
+
+
+def test_fuzzy_search_uses_word_index():
     CustomerFactory(customer_id="cust-1", name="John Doe")
 
-    statements = [query["sql"] for query in captured_search_sql("jon doe")]
+    with CaptureQueriesContext(connection) as context:
+        outcome = customer_search(query="jon doe")
+    statements = [query["sql"] for query in context.captured_queries]
 
-    assert len(statements) == 2
-    assert " %% " not in statements[0]
-    assert " % " in statements[0]
-    assert " %> " in statements[0]
+    assert [hit.customer.customer_id for hit in outcome.hits] == ["cust-1"]
+    assert len(statements) == 3
+    assert "FROM customers_search_word" in statements[0]
+    assert "word % 'jon'" in statements[0]
+    assert "@@ '('" in statements[1]
 
 
-def test_name_candidates_use_trigram_index():
+def test_word_lookup_uses_gin_index():
     CustomerFactory(customer_id="cust-1", name="John Doe")
-    queryset = (
-        Customer.objects.alias(name_key=Lower("name"))
-        .filter(Q(name_key__trigram_similar="jon doe"))
-        .values_list("pk")
+    sql = (
+        "SELECT id FROM customers_customer WHERE to_tsvector('simple'::regconfig,"
+        " lower(name::text) || ' ' || lower(company::text)) @@ %s::tsquery"
     )
-    sql, params = queryset.query.sql_with_params()
 
-    plan = query_plan(sql, params)
+    plan = query_plan(sql, ["'john' & 'doe'"])
 
-    assert "customer_name_trgm_idx" in plan
+    assert "customer_words_idx" in plan
 
 
-def test_customer_id_prefix_uses_index():
+def test_customer_id_prefix_scan_is_ordered():
     queryset = (
-        Customer.objects.alias(key=Lower("customer_id"))
+        Customer.objects.alias(key=Collate(Lower("customer_id"), "C"))
         .filter(key__startswith="cust-12")
         .order_by("key")
         .values_list("pk")[:50]
@@ -95,10 +108,26 @@ def test_customer_id_prefix_uses_index():
 
     plan = query_plan(sql, params)
 
-    assert "customer_id_lower_prefix_idx" in plan
+    assert "customer_id_lower_c_idx" in plan
+    assert "Sort" not in plan
 
 
-def test_cyrillic_candidates_from_trigrams():
+def test_email_prefix_scan_is_ordered():
+    queryset = (
+        Customer.objects.alias(key=Collate(F("email_normalized"), "C"))
+        .filter(key__startswith="john@")
+        .order_by("key")
+        .values_list("pk")[:50]
+    )
+    sql, params = queryset.query.sql_with_params()
+
+    plan = query_plan(sql, params)
+
+    assert "customer_email_normalized_c_idx" in plan
+    assert "Sort" not in plan
+
+
+def test_cyrillic_words_match_case_insensitively():
     CustomerFactory(customer_id="cust-ru", name="Иван Петров", company="Ромашка")
 
     outcome = customer_search(query="ИВАН ПЕТРОВ")
