@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 run: migrate
 	PORT=$(PORT) PLATFORM_PORT=$(PLATFORM_PORT) $(BIN)/python -m demo_platform.launcher

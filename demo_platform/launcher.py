@@ -19,6 +19,8 @@ import requests
 logger = logging.getLogger("demo_platform.launcher")
 
 ROOT = Path(__file__).resolve().parent.parent
+# Child output goes to files so the terminal keeps the address and login in view.
+LOG_DIR = ROOT / ".demo"
 STARTUP_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 INGEST_TOKEN_DEFAULT = "demo-ingest-token"  # noqa: S105 - the demo's documented default
@@ -56,10 +58,21 @@ def children_start(*, port: int, platform_port: int, environment: dict[str, str]
         "--ingest-token", ingest_token.strip(),
         "--control-token", environment["PLATFORM_API_TOKEN"],
     ]  # fmt: skip
-    return [
-        subprocess.Popen(gunicorn, cwd=ROOT, env=environment, start_new_session=True),
-        subprocess.Popen(platform, cwd=ROOT, env=environment, start_new_session=True),
-    ]
+    LOG_DIR.mkdir(exist_ok=True)
+    processes = []
+    for command, log_name in ((gunicorn, "web.log"), (platform, "platform.log")):
+        with (LOG_DIR / log_name).open("ab") as log_file:
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env=environment,
+                    start_new_session=True,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    return processes
 
 
 def healthz_wait(
@@ -69,7 +82,9 @@ def healthz_wait(
         if stopping.is_set():
             raise RuntimeError("Stopped before the demo was up.")
         if process.poll() is not None:
-            raise RuntimeError(f"The process serving {url} exited with code {process.returncode}.")
+            raise RuntimeError(
+                f"The process serving {url} exited with code {process.returncode}; see {LOG_DIR}."
+            )
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return
@@ -99,6 +114,7 @@ def banner_print(*, port: int, platform_port: int) -> None:
         f"  Help desk:      http://127.0.0.1:{port}\n"
         "  Demo login:     operator / operator-demo\n"
         f"  Demo platform:  http://127.0.0.1:{platform_port} (control API)\n"
+        f"  Logs:           {LOG_DIR / 'web.log'}, {LOG_DIR / 'platform.log'}\n"
         "  Stop with Ctrl-C.\n",
         flush=True,
     )

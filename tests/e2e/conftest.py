@@ -1,0 +1,93 @@
+"""Fixtures for browser tests: the demo world, the demo platform process and a Chromium page."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from django.core.management import call_command
+
+from tests.conftest import ROOT
+
+DEMO_INGEST_TOKEN = "demo-ingest-token"
+DEMO_CONTROL_TOKEN = "demo-platform-token"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_http(url: str, *, timeout_seconds: float, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"Process serving {url} exited with code {process.returncode}")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} did not answer within {timeout_seconds} s")
+
+
+@pytest.fixture
+def demo_world(transactional_db):
+    call_command("load_demo", verbosity=0)
+
+
+@pytest.fixture
+def demo_platform(live_server, settings, demo_world):
+    """Start the demo platform against the live test server and point quick actions at it."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "demo_platform",
+        "--port", str(port),
+        "--helpdesk-url", live_server.url,
+        "--ingest-token", DEMO_INGEST_TOKEN,
+        "--control-token", DEMO_CONTROL_TOKEN,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base_url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{base_url}/healthz", timeout_seconds=20, process=process)
+    settings.PLATFORM_API_URL = base_url
+    settings.PLATFORM_API_TOKEN = DEMO_CONTROL_TOKEN
+
+    yield base_url
+
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def page(chromium_path):
+    """A Chromium page; Playwright's sync API runs an event loop, so Django must allow ORM use."""
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-gpu",
+            ],
+        )
+        context = browser.new_context(timezone_id="UTC")
+        browser_page = context.new_page()
+        browser_page.set_default_timeout(15_000)
+        yield browser_page
+        context.close()
+        browser.close()
