@@ -1,4 +1,5 @@
-"""JSON endpoint for the platform's state events, authenticated by an ingest token."""
+"""JSON endpoints for the platform's state events and Alertmanager alerts, authenticated by an
+ingest token."""
 
 import json
 import logging
@@ -10,6 +11,7 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from telemetry import services
+from telemetry.alert_ingest import AlertPayloadError, alert_payload_read
 from telemetry.views import ingest_token_valid
 
 logger = logging.getLogger(__name__)
@@ -67,13 +69,56 @@ EVENTS_BODY_SCHEMA = {
 )
 def events_ingest(request: HttpRequest):
     """Apply customer upserts, trial progress and agent status events, rejecting invalid ones."""
-    events = _events_read(request=request)
-    result = services.platform_events_ingest(events=events)
+    body = _json_body_read(request=request)
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise HttpError(400, 'Body must be a JSON object with an "events" list.')
+    result = services.platform_events_ingest(events=body["events"])
+    return _ingest_response(result=result)
+
+
+ALERTS_BODY_SCHEMA = {
+    "type": "object",
+    "required": ["alerts"],
+    "description": "Prometheus Alertmanager webhook payload, version 4",
+    "properties": {
+        "version": {"type": "string", "enum": ["4"]},
+        "groupKey": {"type": "string"},
+        "status": {"type": "string", "enum": ["firing", "resolved"]},
+        "receiver": {"type": "string"},
+        "groupLabels": {"type": "object"},
+        "commonLabels": {"type": "object"},
+        "commonAnnotations": {"type": "object"},
+        "externalURL": {"type": "string"},
+        "alerts": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+@router.post(
+    "/alerts",
+    auth=IngestTokenAuth(),
+    response={200: EventsIngestResponse, 400: ErrorResponse, 413: ErrorResponse},
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": ALERTS_BODY_SCHEMA}}}
+    },
+    summary="Ingest Alertmanager webhook notifications",
+)
+def alerts_receive(request: HttpRequest):
+    """Upsert the payload's alerts by fingerprint, rejecting invalid alerts one by one."""
+    try:
+        notification, alerts = alert_payload_read(body=_json_body_read(request=request))
+    except AlertPayloadError as error:
+        raise HttpError(400, str(error)) from error
+    result = services.alerts_ingest(alerts=alerts, notification=notification)
+    return _ingest_response(result=result)
+
+
+def _ingest_response(*, result: services.IngestResult) -> dict:
     rejected = [{"index": item.index, "message": item.message} for item in result.rejected_items]
     return {"accepted": result.accepted, "rejected": rejected}
 
 
-def _events_read(*, request: HttpRequest) -> list:
+def _json_body_read(*, request: HttpRequest):
     # The body is parsed by hand so that a malformed body returns 400, not the API's 422.
     content_length = request.headers.get("Content-Length") or "0"
     if not content_length.isdigit():
@@ -81,9 +126,6 @@ def _events_read(*, request: HttpRequest) -> list:
     if int(content_length) > settings.INGEST_MAX_BODY_BYTES:
         raise HttpError(413, f"Body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes.")
     try:
-        body = json.loads(request.body)
+        return json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise HttpError(400, f"Body is not valid JSON: {error}.") from error
-    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
-        raise HttpError(400, 'Body must be a JSON object with an "events" list.')
-    return body["events"]

@@ -1,4 +1,7 @@
-"""Evidence received from the agent platform: interactions (spans) and their log records."""
+"""Evidence received from the agent platform: interactions (spans), log records and their
+templates, metric samples and alerts."""
+
+import uuid
 
 from django.db import models
 
@@ -86,6 +89,14 @@ class LogRecord(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     trace_id = models.CharField(max_length=32, blank=True)
     span_id = models.CharField(max_length=16, blank=True)
+    # The drain3 template mined from the body; null for an empty body.
+    template = models.ForeignKey(
+        "LogTemplate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="log_records",
+    )
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -94,6 +105,7 @@ class LogRecord(models.Model):
             models.Index(fields=["trace_id", "span_id"], name="log_span_idx"),
             models.Index(fields=["interaction", "timestamp"], name="log_interaction_time_idx"),
             models.Index(fields=["customer", "-timestamp"], name="log_customer_time_idx"),
+            models.Index(fields=["timestamp", "template"], name="log_time_template_idx"),
         ]
 
     def __str__(self) -> str:
@@ -109,3 +121,157 @@ class IngestCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class LogTemplate(models.Model):
+    """A log message pattern that drain3 mined from log bodies, with ids and numbers masked.
+
+    The rows are the miner's state: every process rebuilds its drain3 tree from them, so a
+    template keeps its cluster id across restarts and across processes.
+    """
+
+    cluster_id = models.PositiveIntegerField(unique=True)
+    template = models.TextField()
+    # LogTemplateMinerState.revision when the row was created or its template last changed.
+    revision = models.PositiveBigIntegerField(default=0, db_index=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    count = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cluster_id"]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id}: {self.template[:60]}"
+
+
+class LogTemplateMinerState(models.Model):
+    """The one row that log ingest locks while it mines, and the version of the template set.
+
+    `revision` grows whenever a template is created or changed and `token` changes with it, so a
+    process can tell whether its cached miner still matches the table. `generation` changes when
+    the row is created again, for example on an emptied database.
+    """
+
+    generation = models.UUIDField(default=uuid.uuid4)
+    revision = models.PositiveBigIntegerField(default=0)
+    token = models.UUIDField(default=uuid.uuid4)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"revision {self.revision}"
+
+
+class MetricSample(models.Model):
+    """One OTLP metric data point: a gauge or sum value, or a histogram's count, sum and buckets."""
+
+    class Kind(models.TextChoices):
+        GAUGE = "gauge", "Gauge"
+        SUM = "sum", "Sum"
+        HISTOGRAM = "histogram", "Histogram"
+        EXPONENTIAL_HISTOGRAM = "exponential_histogram", "Exponential histogram"
+        SUMMARY = "summary", "Summary"
+
+    class Temporality(models.TextChoices):
+        UNSPECIFIED = "", "Unspecified"
+        DELTA = "delta", "Delta"
+        CUMULATIVE = "cumulative", "Cumulative"
+
+    name = models.CharField(max_length=256)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    unit = models.CharField(max_length=64, blank=True)
+    agent = models.ForeignKey(
+        "customers.Agent", on_delete=models.PROTECT, related_name="metric_samples"
+    )
+    # Null for a platform-wide series; set when the point or its resource carried customer.id.
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="metric_samples",
+    )
+    service_name = models.CharField(max_length=256, blank=True)
+    # Data point attributes, without customer.id and gen_ai.agent.name, which have columns.
+    attributes = models.JSONField(default=dict, blank=True)
+    # Hash of name, kind, agent, customer and attributes: one value per time series.
+    series = models.CharField(max_length=32)
+    timestamp = models.DateTimeField()
+    start_timestamp = models.DateTimeField(null=True, blank=True)
+    # Gauge or sum value; for histograms and summaries the sum of the observations.
+    value = models.FloatField()
+    # Histograms and summaries only: how many observations, and their sum when sent.
+    count = models.PositiveBigIntegerField(null=True, blank=True)
+    sum = models.FloatField(null=True, blank=True)
+    # Histograms only: explicit bounds and counts, or the exponential scale and buckets.
+    buckets = models.JSONField(null=True, blank=True)
+    temporality = models.CharField(
+        max_length=10, choices=Temporality.choices, blank=True, default=Temporality.UNSPECIFIED
+    )
+    # Sums only: a monotonic cumulative sum stores the running total as sent.
+    is_monotonic = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "timestamp"], name="metric_point_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["name", "agent", "-timestamp"], name="metric_name_agent_time_idx"),
+            models.Index(fields=["customer", "-timestamp"], name="metric_customer_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value:g} {self.timestamp:%Y-%m-%dT%H:%M:%S}"
+
+
+class Alert(models.Model):
+    """An Alertmanager alert, updated in place by fingerprint as notifications arrive."""
+
+    class Status(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=256)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    severity = models.CharField(max_length=32, blank=True)
+    summary = models.TextField(blank=True)
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict, blank=True)
+    starts_at = models.DateTimeField()
+    # Null while firing; the time Alertmanager reported the alert resolved.
+    ends_at = models.DateTimeField(null=True, blank=True)
+    generator_url = models.TextField(blank=True)
+    agent = models.ForeignKey(
+        "customers.Agent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    receiver = models.CharField(max_length=256, blank=True)
+    group_key = models.TextField(blank=True)
+    external_url = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-starts_at"], name="alert_status_time_idx"),
+            models.Index(fields=["customer", "status"], name="alert_customer_status_idx"),
+            models.Index(fields=["agent", "status"], name="alert_agent_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status}) {self.fingerprint}"

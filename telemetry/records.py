@@ -156,7 +156,7 @@ def span_parse(*, span: Span, resource: dict) -> SpanRecord:
     started_at, duration_ms = _span_times(span=span)
 
     attributes = {**resource, **attributes_to_dict(span.attributes)}
-    customer_id = _customer_id(attributes=attributes)
+    customer_id = customer_id_read(attributes=attributes)
     exception = _exception_attributes(span=span)
     error_type = text_of(attributes.get(ERROR_TYPE) or exception.get(EXCEPTION_TYPE))
     error_message = span.status.message or text_of(exception.get(EXCEPTION_MESSAGE))
@@ -198,7 +198,7 @@ def log_parse(*, record: OtlpLogRecord, resource: dict) -> LogRow:
     attributes = {**resource, **attributes_to_dict(record.attributes)}
     if record.event_name:
         attributes["event.name"] = record.event_name
-    customer_id = _customer_id(attributes=attributes)
+    customer_id = customer_id_read(attributes=attributes)
 
     return LogRow(
         trace_id=trace_id,
@@ -248,7 +248,7 @@ def _span_times(*, span: Span) -> tuple[dt.datetime, int]:
     return time_from_nanos(span.start_time_unix_nano), min(duration_ms, MAX_DURATION_MS)
 
 
-def _customer_id(*, attributes: dict) -> str | None:
+def customer_id_read(*, attributes: dict) -> str | None:
     customer_id = text_of(attributes.get(CUSTOMER_ID)).strip()
     if len(customer_id) > MAX_ID_CHARS:
         raise InvalidItem(

@@ -1,27 +1,31 @@
 """Ingest of the platform's telemetry: spans into interactions, log records, state events.
 
-Each ingest function stores what it can and reports each item it rejected, so that one bad
-item never costs the valid ones beside it. A batch costs a fixed number of queries whatever its
-size, because customers, agents, trials and counters are loaded and updated in bulk.
+Metric and alert ingest live in telemetry.metric_ingest and telemetry.alert_ingest and are
+re-exported here, so callers import every ingest function from this module. Each ingest function
+stores what it can and reports each item it rejected, so that one bad item never costs the valid
+ones beside it. A batch costs a fixed number of queries whatever its size, because customers,
+agents, trials and counters are loaded and updated in bulk.
 """
 
 import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from customers import services as customer_services
 from customers.models import Trial
+from telemetry.alert_ingest import alerts_ingest
 from telemetry.events import CustomerUpserted, TrialProgress, event_validate
-from telemetry.models import IngestCounter, Interaction, LogRecord
+from telemetry.ingest import IngestResult, RejectedItem, counters_add
+from telemetry.log_templates import log_templates_assign
+from telemetry.metric_ingest import metrics_ingest
+from telemetry.models import Interaction, LogRecord
 from telemetry.records import (
     WORKFLOW_ID,
     InvalidItem,
@@ -34,28 +38,15 @@ from telemetry.records import (
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass
-class RejectedItem:
-    """An item ingest did not store: its position in the batch and why."""
-
-    index: int
-    message: str
-
-
-@dataclass
-class IngestResult:
-    """Counts of what one ingest call accepted and rejected, with one error per rejected item."""
-
-    accepted: int = 0
-    rejected: int = 0
-    errors: list[str] = field(default_factory=list)
-    rejected_items: list[RejectedItem] = field(default_factory=list)
-
-    def reject(self, *, index: int, message: str) -> None:
-        self.rejected += 1
-        self.errors.append(message)
-        self.rejected_items.append(RejectedItem(index=index, message=message))
+__all__ = [
+    "IngestResult",
+    "RejectedItem",
+    "alerts_ingest",
+    "logs_ingest",
+    "metrics_ingest",
+    "platform_events_ingest",
+    "traces_ingest",
+]
 
 
 def traces_ingest(*, request: ExportTraceServiceRequest) -> IngestResult:
@@ -73,7 +64,7 @@ def traces_ingest(*, request: ExportTraceServiceRequest) -> IngestResult:
     result.accepted = len(records)
 
     without_customer = sum(1 for record in stored if record.customer_id is None)
-    _counters_add(
+    counters_add(
         counts={
             "spans_accepted": len(stored),
             "spans_rejected": result.rejected,
@@ -263,7 +254,7 @@ def logs_ingest(*, request: ExportLogsServiceRequest) -> IngestResult:
         _logs_store(rows=rows)
     result.accepted = len(rows)
 
-    _counters_add(counts={"logs_accepted": len(rows), "logs_rejected": result.rejected})
+    counters_add(counts={"logs_accepted": len(rows), "logs_rejected": result.rejected})
     logger.info("Log records ingested", extra={"stored": len(rows), "rejected": result.rejected})
     return result
 
@@ -296,10 +287,12 @@ def _logs_store(*, rows: list[LogRow]) -> None:
         ).only("pk", "trace_id", "span_id", "customer_id")
     }
 
+    records = [
+        _log_record_build(row=row, customers=customers, interactions=interactions) for row in rows
+    ]
+    log_templates_assign(records=records)
     # NOTE: log records carry no unique id, so a log batch sent twice is stored twice.
-    LogRecord.objects.bulk_create(
-        [_log_record_build(row=row, customers=customers, interactions=interactions) for row in rows]
-    )
+    LogRecord.objects.bulk_create(records)
 
 
 def _log_record_build(*, row: LogRow, customers, interactions) -> LogRecord:
@@ -339,7 +332,7 @@ def platform_events_ingest(*, events: list[dict]) -> IngestResult:
             _platform_event_apply(event=parsed)
         result.accepted += 1
 
-    _counters_add(counts={"events_accepted": result.accepted, "events_rejected": result.rejected})
+    counters_add(counts={"events_accepted": result.accepted, "events_rejected": result.rejected})
     return result
 
 
@@ -375,22 +368,3 @@ def _platform_event_apply(*, event) -> None:
             version=event.version,
             customer_id=event.customer_id,
         )
-
-
-def _counters_add(*, counts: Mapping[str, int]) -> None:
-    """Add to the named IngestCounter rows in two queries, creating missing rows first."""
-    counts = {name: amount for name, amount in counts.items() if amount}
-    if not counts:
-        return
-
-    IngestCounter.objects.bulk_create(
-        [IngestCounter(name=name) for name in counts], ignore_conflicts=True
-    )
-    IngestCounter.objects.filter(name__in=counts).update(
-        value=Case(
-            *[When(name=name, then=F("value") + Value(amount)) for name, amount in counts.items()],
-            default=F("value"),
-            output_field=IntegerField(),
-        ),
-        updated_at=timezone.now(),
-    )

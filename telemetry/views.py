@@ -1,4 +1,4 @@
-"""OTLP/HTTP receivers for traces and logs: parse, authenticate, delegate to ingest."""
+"""OTLP/HTTP receivers for traces, logs and metrics: parse, authenticate, delegate to ingest."""
 
 import hmac
 import logging
@@ -94,3 +94,10 @@ def traces_receive(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logs_receive(request: HttpRequest) -> HttpResponse:
     return otlp_receive(request=request, signal=otlp.LOGS, ingest=services.logs_ingest)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def metrics_receive(request: HttpRequest) -> HttpResponse:
+    return otlp_receive(request=request, signal=otlp.METRICS, ingest=services.metrics_ingest)

@@ -5,9 +5,17 @@ import gzip
 import secrets
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    AggregationTemporality,
+    Metric,
+    NumberDataPoint,
+)
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 INGEST_HEADERS = {"Authorization": "Bearer demo-ingest-token"}
@@ -111,3 +119,63 @@ def otlp_post(client, path: str, request, *, compress: bool = False, headers=Non
         body = gzip.compress(body)
         extra["Content-Encoding"] = "gzip"
     return client.post(path, data=body, content_type=PROTOBUF, headers=extra)
+
+
+def gauge_point(
+    value: float, *, attributes: dict | None = None, moment: dt.datetime = START
+) -> NumberDataPoint:
+    return NumberDataPoint(
+        as_double=value, time_unix_nano=nanos(moment), attributes=key_values(attributes or {})
+    )
+
+
+def metrics_request_build(
+    *metrics: Metric, resource: dict | None = None
+) -> ExportMetricsServiceRequest:
+    request = ExportMetricsServiceRequest()
+    resource_metrics = request.resource_metrics.add()
+    resource_metrics.resource.attributes.extend(
+        key_values(resource or {"service.name": "WowMemory"})
+    )
+    resource_metrics.scope_metrics.add().metrics.extend(metrics)
+    return request
+
+
+def gauge_build(name: str, *points: NumberDataPoint, unit: str = "1") -> Metric:
+    metric = Metric(name=name, unit=unit)
+    metric.gauge.data_points.extend(points)
+    return metric
+
+
+def sum_build(
+    name: str, *points: NumberDataPoint, monotonic: bool = False, unit: str = "{connection}"
+) -> Metric:
+    metric = Metric(name=name, unit=unit)
+    metric.sum.aggregation_temporality = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+    metric.sum.is_monotonic = monotonic
+    metric.sum.data_points.extend(points)
+    return metric
+
+
+def pool_metrics_build(
+    *, used: float, maximum: float = 100, customer_id: str | None = None, moment=START
+) -> list[Metric]:
+    """Build db.client.connection.count (used and idle) and .max for WowMemory's pool."""
+    scope = {"db.client.connection.pool.name": "wowmemory-primary"}
+    if customer_id:
+        scope["customer.id"] = customer_id
+    count = sum_build(
+        "db.client.connection.count",
+        gauge_point(
+            used, attributes={**scope, "db.client.connection.state": "used"}, moment=moment
+        ),
+        gauge_point(
+            maximum - used,
+            attributes={**scope, "db.client.connection.state": "idle"},
+            moment=moment,
+        ),
+    )
+    limit = sum_build(
+        "db.client.connection.max", gauge_point(maximum, attributes=scope, moment=moment)
+    )
+    return [count, limit]
