@@ -4,7 +4,7 @@ from typing import Any, Literal
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from customers import payloads, selectors
+from customers import payloads, selectors, services
 from customers.search import customer_search
 from customers.search.rows import search_rows_list
 
@@ -121,7 +121,16 @@ class QuickStatsOut(Schema):
     trials_completed: int
     agents_used: int
     agent_names: list[str]
+    issues_reported: int
+    issues_open: int
+    issues_resolved: int
     last_activity_at: datetime | None
+
+
+class HealthTrendPointOut(Schema):
+    taken_at: datetime
+    score: int
+    status: str
 
 
 class CustomerOverviewOut(Schema):
@@ -132,6 +141,7 @@ class CustomerOverviewOut(Schema):
     agent_assignments: list[AgentAssignmentOut]
     recent_activity: list[InteractionOut]
     health_score: HealthScoreOut
+    health_trend: list[HealthTrendPointOut]
     open_tickets: int
     quick_stats: QuickStatsOut
 
@@ -154,6 +164,9 @@ class MessageOut(Schema):
 def customer_overview_api(request, customer_id: str):
     """Profile, trials, agent assignments, recent activity and health score of one customer."""
     overview = selectors.customer_overview_get(customer_id=customer_id, with_logs=True)
+    services.health_snapshot_record(
+        customer=overview.customer, health=overview.health, trend=overview.health_trend
+    )
     return payloads.overview_payload(overview=overview)
 
 
@@ -168,16 +181,22 @@ def customer_timeline_api(
     limit: int = Query(selectors.TIMELINE_DEFAULT_LIMIT, ge=1, le=selectors.TIMELINE_MAX_LIMIT),
     cursor: str = "",
     agent: str = "",
+    operation: str = "",
     status: Literal["", "success", "failed", "timeout"] = "",
     since: datetime | None = None,
     until: datetime | None = None,
 ):
-    """List the customer's interactions, newest first. Pass next_cursor as cursor for older ones."""
+    """List the customer's interactions, newest first. Pass next_cursor as cursor for older ones.
+
+    agent matches the agent name exactly, operation any operation name containing it (ignoring
+    case), since is inclusive and until exclusive. Times without an offset are read as UTC.
+    """
     customer = selectors.customer_get(customer_id=customer_id)
     try:
         page = selectors.timeline_page_get(
             customer=customer,
             agent=agent,
+            operation=operation.strip(),
             status=status,
             since=aware(since),
             until=aware(until),

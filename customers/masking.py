@@ -1,8 +1,10 @@
 """Masking of secrets in request and response bodies before operators see or export them.
 
 Agents send bodies as they received them, so headers, API keys and passwords can appear at any
-depth. Keys are compared case-insensitively, with "-" and "_" treated alike, so that
-"X-Api-Key", "x_api_key" and "X_API_KEY" are all masked.
+depth. Keys are compared case-insensitively and without "-" and "_", so that "X-Api-Key",
+"x_api_key", "apiKey" and "X_API_KEY" are all masked. A key is secret when it ends with one of
+SECRET_KEY_SUFFIXES, which also covers names such as "Proxy-Authorization", "db_password" and
+"x-amz-security-token", but not "token_count" or "password_hint".
 """
 
 import json
@@ -11,21 +13,20 @@ from typing import Any
 
 MASK = "***"
 
-SECRET_KEYS = frozenset(
-    {
-        "authorization",
-        "cookie",
-        "set_cookie",
-        "token",
-        "access_token",
-        "refresh_token",
-        "api_key",
-        "apikey",
-        "x_api_key",
-        "password",
-        "secret",
-        "client_secret",
-    }
+# Compared against keys lower-cased with "-" and "_" removed.
+SECRET_KEY_SUFFIXES = (
+    "authorization",
+    "cookie",
+    "token",
+    "apikey",
+    "password",
+    "passwd",
+    "secret",
+    "privatekey",
+    "credential",
+    "credentials",
+    "session",
+    "sessionid",
 )
 
 # "key": "value", key=value and key: value pairs inside text, such as a truncated body, a header
@@ -36,6 +37,9 @@ SECRET_PAIR_PATTERN = re.compile(
     r"""(?P<value>"[^"]*"|'[^']*'|(?:Bearer|Basic|Digest|Token)\s+[^\s,&;}"']+|[^\s,&;}"']+)""",
     re.IGNORECASE,
 )
+# Bearer credentials in any text, such as a header line under a key that is not itself secret
+# ("auth_header": "Bearer abc") or a logged curl command. Token characters follow RFC 6750.
+BEARER_PATTERN = re.compile(r"\b(?P<scheme>Bearer)\s+[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE)
 # Header lists such as [{"name": "Authorization", "value": "Bearer abc"}] name the secret in one
 # entry and carry it in another.
 HEADER_NAME_KEYS = ("name", "key", "header")
@@ -43,7 +47,8 @@ HEADER_VALUE_KEY = "value"
 
 
 def key_is_secret(key: str) -> bool:
-    return key.strip().lower().replace("-", "_") in SECRET_KEYS
+    compact = key.strip().lower().replace("-", "").replace("_", "")
+    return compact.endswith(SECRET_KEY_SUFFIXES)
 
 
 def mask_secrets(value: Any) -> Any:
@@ -84,7 +89,7 @@ def mask_object(value: dict) -> dict:
 
 
 def mask_text(text: str) -> str:
-    """Mask the values of secret key-value pairs found in free text."""
+    """Mask the values of secret key-value pairs and bearer credentials found in free text."""
 
     def replace(match: re.Match) -> str:
         if not key_is_secret(match.group("name")):
@@ -93,7 +98,8 @@ def mask_text(text: str) -> str:
         quote = value[0] if value[0] in "\"'" else ""
         return f"{match.group('key')}{quote}{MASK}{quote}"
 
-    return SECRET_PAIR_PATTERN.sub(replace, text)
+    masked = SECRET_PAIR_PATTERN.sub(replace, text)
+    return BEARER_PATTERN.sub(lambda match: f"{match.group('scheme')} {MASK}", masked)
 
 
 def body_parse_masked(text: str) -> tuple[Any, bool]:

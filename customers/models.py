@@ -134,3 +134,32 @@ class Trial(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+
+class HealthSnapshot(models.Model):
+    """A customer's health score at one moment, kept to draw the score's trend.
+
+    At most one row per customer and clock hour: the unique hour column stops two processes that
+    compute the score at the same moment from both recording it, and its index serves the
+    trend's range query.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="health_snapshots"
+    )
+    taken_at = models.DateTimeField()
+    # taken_at truncated to the hour, in UTC.
+    hour = models.DateTimeField()
+    score = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16)
+
+    class Meta:
+        ordering = ["customer", "hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "hour"], name="health_snapshot_hour_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.score} at {self.taken_at:%Y-%m-%d %H:%M}"

@@ -19,6 +19,10 @@ def overview_payload(*, overview: CustomerOverview) -> dict[str, Any]:
         ],
         "recent_activity": [interaction_payload(entry=entry) for entry in overview.recent_activity],
         "health_score": health_payload(health=overview.health),
+        "health_trend": [
+            {"taken_at": point.taken_at, "score": point.score, "status": point.status}
+            for point in overview.health_trend.points
+        ],
         "open_tickets": overview.open_tickets,
         "quick_stats": {
             "trials_total": overview.quick_stats.trials_total,
@@ -26,6 +30,9 @@ def overview_payload(*, overview: CustomerOverview) -> dict[str, Any]:
             "trials_completed": overview.quick_stats.trials_completed,
             "agents_used": overview.quick_stats.agents_used,
             "agent_names": overview.quick_stats.agent_names,
+            "issues_reported": overview.quick_stats.issues_reported,
+            "issues_open": overview.quick_stats.issues_open,
+            "issues_resolved": overview.quick_stats.issues_resolved,
             "last_activity_at": overview.quick_stats.last_activity_at,
         },
     }

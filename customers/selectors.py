@@ -10,18 +10,22 @@ import base64
 import binascii
 import json
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db.models import FETCH_PEERS, Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from actions.models import QuickAction
 from customers.health import HealthScore, health_score_for
 from customers.masking import body_parse_masked, mask_secrets, mask_text
-from customers.models import AgentAssignment, Customer, Trial
+from customers.models import Agent, AgentAssignment, Customer, Trial
+from customers.trend import HealthTrend, health_trend_get
+from diagnostics.models import Diagnosis
 from telemetry.models import Interaction, LogRecord
 
 logger = logging.getLogger(__name__)
@@ -31,6 +35,16 @@ OVERVIEW_TRIALS_LIMIT = 50
 RECENT_ACTIVITY_LIMIT = 10
 TIMELINE_DEFAULT_LIMIT = 50
 TIMELINE_MAX_LIMIT = 200
+TIMELINE_OPERATIONS_LIMIT = 200
+
+# Duration bars use ten log-scale width buckets, so that 30 ms and 300 ms differ as clearly as
+# 3 s and 30 s. Bucket 10 is DURATION_FULL_MS or more.
+DURATION_BUCKETS = 10
+DURATION_FULL_MS = 60_000
+# Calls at least this slow get the "slow" colour on their duration bar.
+DURATION_SLOW_MS = 5_000
+# Diagnosis.kind of a diagnosis that found no fault; it reports no issue.
+DIAGNOSIS_NO_FAULT_KIND = "none"
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,20 @@ class TimelineEntry:
         """Masked log bodies, empty unless the selector prefetched the logs."""
         return [mask_text(record.body) for record in getattr(self.interaction, "log_list", [])]
 
+    @property
+    def duration_bucket(self) -> int:
+        return duration_bucket(duration_ms=self.interaction.duration_ms)
+
+    @property
+    def is_slow(self) -> bool:
+        return self.interaction.duration_ms >= DURATION_SLOW_MS
+
+
+def duration_bucket(*, duration_ms: int) -> int:
+    """Width bucket of a duration bar, 1 to DURATION_BUCKETS on a log scale up to a minute."""
+    share = math.log10(max(duration_ms, 0) + 1) / math.log10(DURATION_FULL_MS + 1)
+    return max(1, min(DURATION_BUCKETS, math.ceil(share * DURATION_BUCKETS)))
+
 
 @dataclass(frozen=True)
 class TimelinePage:
@@ -148,10 +176,39 @@ def cursor_decode(cursor: str) -> tuple[datetime, int]:
     return started_at, pk
 
 
+def timeline_interactions_filter(
+    *,
+    customer: Customer,
+    agent: str = "",
+    operation: str = "",
+    status: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    """Return the customer's interactions matching the timeline filters, unordered.
+
+    operation matches any operation name that contains it, ignoring case, so that free text such
+    as "context" finds both store_context and retrieve_context.
+    """
+    interactions = Interaction.objects.filter(customer=customer)
+    if agent:
+        interactions = interactions.filter(agent__name=agent)
+    if operation:
+        interactions = interactions.filter(operation__icontains=operation)
+    if status:
+        interactions = interactions.filter(status=status)
+    if since is not None:
+        interactions = interactions.filter(started_at__gte=since)
+    if until is not None:
+        interactions = interactions.filter(started_at__lt=until)
+    return interactions
+
+
 def timeline_page_get(
     *,
     customer: Customer,
     agent: str = "",
+    operation: str = "",
     status: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
@@ -165,15 +222,14 @@ def timeline_page_get(
     operator pages do not shift or repeat entries. Raises ValueError for an invalid cursor.
     """
     limit = max(1, min(limit, TIMELINE_MAX_LIMIT))
-    interactions = Interaction.objects.filter(customer=customer)
-    if agent:
-        interactions = interactions.filter(agent__name=agent)
-    if status:
-        interactions = interactions.filter(status=status)
-    if since is not None:
-        interactions = interactions.filter(started_at__gte=since)
-    if until is not None:
-        interactions = interactions.filter(started_at__lt=until)
+    interactions = timeline_interactions_filter(
+        customer=customer,
+        agent=agent,
+        operation=operation,
+        status=status,
+        since=since,
+        until=until,
+    )
     if cursor:
         started_at, pk = cursor_decode(cursor)
         interactions = interactions.filter(
@@ -236,8 +292,31 @@ def interaction_logs_get(
 
 
 def timeline_agent_names(*, customer: Customer) -> list[str]:
-    """Names of the agents serving the customer, for the timeline's agent filter."""
-    return list(customer.assignments.order_by("agent__name").values_list("agent__name", flat=True))
+    """Names of every agent seen for the customer, for the timeline's agent filter.
+
+    Agents come from the assignments and from the interactions themselves, because an interaction
+    can name an agent whose assignment the platform never reported.
+    """
+    assigned = AgentAssignment.objects.filter(customer=customer).values("agent_id")
+    interacted = Interaction.objects.filter(customer=customer).values("agent_id")
+    agents = Agent.objects.filter(Q(pk__in=assigned) | Q(pk__in=interacted)).order_by("name")
+    return list(agents.values_list("name", flat=True))
+
+
+def timeline_operation_names(*, customer: Customer) -> list[str]:
+    """Distinct operation names of the customer's interactions, for the operation filter's list.
+
+    NOTE: the DISTINCT reads every interaction of the customer. It stays fast while customers
+    have up to some hundred thousand interactions; beyond that a table of operation names kept
+    by ingest would be needed.
+    """
+    operations = (
+        Interaction.objects.filter(customer=customer)
+        .order_by("operation")
+        .values_list("operation", flat=True)
+        .distinct()
+    )
+    return list(operations[:TIMELINE_OPERATIONS_LIMIT])
 
 
 # --- Overview -------------------------------------------------------------------------------
@@ -250,6 +329,11 @@ class QuickStats:
     trials_completed: int
     agents_used: int
     agent_names: list[str]
+    # Issues are the Issue Detective's diagnoses that found a fault. Resolved ones have
+    # resolved_at set; every other reported issue is open.
+    issues_reported: int
+    issues_open: int
+    issues_resolved: int
     last_activity_at: datetime | None
 
 
@@ -261,6 +345,7 @@ class CustomerOverview:
     assignments: list[AgentAssignment]
     recent_activity: list[TimelineEntry]
     health: HealthScore
+    health_trend: HealthTrend
     quick_stats: QuickStats
     open_tickets: int
     actions_in_progress: bool
@@ -294,15 +379,20 @@ def customer_overview_get(*, customer_id: str, with_logs: bool = False) -> Custo
 
     with_logs also loads the log lines of the recent interactions, for the API.
     """
+    now = timezone.now()
     customer = customer_get(customer_id=customer_id)
     trials = overview_trials_list(customer=customer)
     counts = trial_counts_get(customer=customer)
+    issues = issue_counts_get(customer=customer)
     assignments = list(
         customer.assignments.select_related("agent").order_by("agent__name").fetch_mode(FETCH_PEERS)
     )
     active_trials = [trial for trial in trials if trial.is_active]
 
-    health = health_score_for(customer=customer, trials=active_trials, assignments=assignments)
+    health = health_score_for(
+        customer=customer, trials=active_trials, assignments=assignments, now=now
+    )
+    trend = health_trend_get(customer=customer, health=health, now=now)
     recent = timeline_page_get(customer=customer, limit=RECENT_ACTIVITY_LIMIT, with_logs=with_logs)
     quick_stats = QuickStats(
         trials_total=counts["total"],
@@ -310,6 +400,9 @@ def customer_overview_get(*, customer_id: str, with_logs: bool = False) -> Custo
         trials_completed=counts["completed"],
         agents_used=len(assignments),
         agent_names=[assignment.agent.name for assignment in assignments],
+        issues_reported=issues["reported"],
+        issues_open=issues["reported"] - issues["resolved"],
+        issues_resolved=issues["resolved"],
         last_activity_at=customer.last_activity_at,
     )
 
@@ -320,6 +413,7 @@ def customer_overview_get(*, customer_id: str, with_logs: bool = False) -> Custo
         assignments=assignments,
         recent_activity=recent.entries,
         health=health,
+        health_trend=trend,
         quick_stats=quick_stats,
         # TODO: count open linked tickets once the tickets app stores ticket links.
         open_tickets=0,
@@ -343,6 +437,18 @@ def trial_counts_get(*, customer: Customer) -> dict[str, int]:
         total=Count("id"),
         active=Count("id", filter=Q(status__in=Trial.ACTIVE_STATUSES)),
         completed=Count("id", filter=Q(status=Trial.Status.COMPLETED)),
+    )
+
+
+def issue_counts_get(*, customer: Customer) -> dict[str, int]:
+    """Count the customer's reported and resolved issues in one aggregate query."""
+    return (
+        Diagnosis.objects.filter(customer=customer)
+        .exclude(kind=DIAGNOSIS_NO_FAULT_KIND)
+        .aggregate(
+            reported=Count("id"),
+            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
+        )
     )
 
 

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db.models import Case, DateTimeField, F, IntegerField, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
-from customers.models import Agent, AgentAssignment, Customer, Trial
+from customers.health import HealthScore
+from customers.models import Agent, AgentAssignment, Customer, HealthSnapshot, Trial
+from customers.trend import HealthTrend, hour_of
 
 logger = logging.getLogger(__name__)
 
@@ -319,3 +321,33 @@ def _assignment_status_apply(*, agent: Agent, customer_id: str, status: str) -> 
         extra={"agent": agent.name, "customer_id": customer_id, "status": status},
     )
     return assignment
+
+
+def health_snapshot_record(*, customer: Customer, health: HealthScore, trend: HealthTrend) -> bool:
+    """Store the current score as a snapshot when the newest one is an hour old or missing.
+
+    The caller has just computed health and loaded trend, so a call that is not due costs no
+    query. Two processes recording in the same hour store one row, because (customer, hour) is
+    unique. Returns True when a row was inserted or found in that hour already.
+    """
+    if not trend.snapshot_due:
+        return False
+
+    taken_at = trend.now
+    HealthSnapshot.objects.bulk_create(
+        [
+            HealthSnapshot(
+                customer=customer,
+                taken_at=taken_at,
+                hour=hour_of(taken_at),
+                score=health.score,
+                status=health.status,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    logger.info(
+        "Health snapshot recorded",
+        extra={"customer_id": customer.customer_id, "score": health.score},
+    )
+    return True

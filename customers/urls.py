@@ -13,6 +13,11 @@ urlpatterns = [
         name="customer-timeline",
     ),
     path(
+        "customers/<str:customer_id>/timeline/export.json",
+        views.timeline_export,
+        name="customer-timeline-export",
+    ),
+    path(
         "customers/<str:customer_id>/timeline/<int:interaction_pk>/logs/",
         views.interaction_logs,
         name="interaction-logs",

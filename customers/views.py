@@ -6,13 +6,16 @@ template (`page.html#region`), so every region also works as a full page without
 
 import logging
 
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 
-from customers import selectors
-from customers.forms import TimelineFilterForm
+from customers import selectors, services, trend
+from customers.forms import FILTER_FIELDS, TimelineFilterForm
 from customers.search import customer_search as customers_find
+from customers.timeline_export import timeline_export_chunks, timeline_export_filename
 
 logger = logging.getLogger(__name__)
 
@@ -40,34 +43,42 @@ def customer_search(request):
 @vary_on_headers("HX-Request")
 def customer_overview(request, customer_id: str):
     overview = selectors.customer_overview_get(customer_id=customer_id)
+    services.health_snapshot_record(
+        customer=overview.customer, health=overview.health, trend=overview.health_trend
+    )
 
     region = request.GET.get("region", "")
     template = "customers/overview.html"
     if partial_requested(request) and region in OVERVIEW_REGIONS:
         template = f"{template}#{region}"
-    return render(request, template, {"overview": overview, "customer": overview.customer})
+    context = {
+        "overview": overview,
+        "customer": overview.customer,
+        "gauge_arc_path": trend.GAUGE_ARC_PATH,
+        "sparkline_width": trend.SPARKLINE_WIDTH,
+        "sparkline_height": trend.SPARKLINE_HEIGHT,
+    }
+    return render(request, template, context)
 
 
 @never_cache
 @vary_on_headers("HX-Request")
 def customer_timeline(request, customer_id: str):
     customer = selectors.customer_get(customer_id=customer_id)
-    agent_names = selectors.timeline_agent_names(customer=customer)
-    form = TimelineFilterForm(request.GET or None, agent_names=agent_names)
+    form = TimelineFilterForm.from_query(
+        request.GET, agent_names=selectors.timeline_agent_names(customer=customer)
+    )
 
     page = None
     error = None
-    if form.is_bound and not form.is_valid():
+    if not form.is_valid():
         error = "Some filters are invalid; correct them and apply again."
     else:
-        filters = form.cleaned_data if form.is_bound else {}
         try:
             page = selectors.timeline_page_get(
                 customer=customer,
-                agent=filters.get("agent", ""),
-                status=filters.get("status", ""),
-                since=form.since() if form.is_bound else None,
-                cursor=filters.get("cursor", ""),
+                **form.selection(),
+                cursor=form.cleaned_data["cursor"],
                 limit=TIMELINE_PAGE_SIZE,
             )
         except ValueError as invalid:
@@ -80,11 +91,47 @@ def customer_timeline(request, customer_id: str):
     context = {
         "customer": customer,
         "form": form,
+        "operations": selectors.timeline_operation_names(customer=customer),
         "page": page,
         "error": error,
         "older_query": older_query(request=request, page=page),
+        "filter_query": filter_query(request=request),
     }
     return render(request, template, context)
+
+
+@never_cache
+def timeline_export(request, customer_id: str):
+    """Stream the filtered timeline as a JSON attachment, with the timeline page's filters."""
+    customer = selectors.customer_get(customer_id=customer_id)
+    form = TimelineFilterForm.from_query(
+        request.GET, agent_names=selectors.timeline_agent_names(customer=customer)
+    )
+    if not form.is_valid():
+        errors = {
+            field: [str(message) for message in messages] for field, messages in form.errors.items()
+        }
+        return JsonResponse(
+            {
+                "message": "Invalid timeline filters; correct them and export again.",
+                "errors": errors,
+            },
+            status=400,
+        )
+
+    now = timezone.now()
+    selection = form.selection(now=now)
+    chunks = timeline_export_chunks(
+        customer=customer, selection=selection, filters=selection, now=now
+    )
+    response = StreamingHttpResponse(chunks, content_type="application/json")
+    filename = timeline_export_filename(customer=customer, now=now)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    logger.info(
+        "Timeline export started",
+        extra={"customer_id": customer.customer_id, "user_id": request.user.pk},
+    )
+    return response
 
 
 @never_cache
@@ -105,6 +152,15 @@ def interaction_logs(request, customer_id: str, interaction_pk: int):
 def partial_requested(request) -> bool:
     """True for htmx requests that swap a region; a history restore needs the full page."""
     return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def filter_query(*, request) -> str:
+    """Query string of the current filters without the cursor, for links such as the export."""
+    params = request.GET.copy()
+    for name in list(params):
+        if name not in FILTER_FIELDS:
+            del params[name]
+    return params.urlencode()
 
 
 def older_query(*, request, page) -> str:

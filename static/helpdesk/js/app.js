@@ -1,8 +1,10 @@
 // Tell the server the operator's time zone, so that times render in it on the next request.
 (function () {
+  // Zone names such as "Europe/Berlin" are valid cookie values as they are, and the server reads
+  // the cookie without URL-decoding it, so the name is stored unencoded.
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (zone && document.cookie.indexOf("operator_tz=" + zone) === -1) {
-    document.cookie = "operator_tz=" + encodeURIComponent(zone) + "; path=/; SameSite=Lax";
+  if (zone && /^[A-Za-z0-9_+\/-]+$/.test(zone) && document.cookie.indexOf("operator_tz=" + zone) === -1) {
+    document.cookie = "operator_tz=" + zone + "; path=/; SameSite=Lax";
   }
 })();
 
