@@ -432,11 +432,50 @@ def peer_failures_collect(
 
 
 def metric_readings_collect(*, customer: Customer, since: datetime) -> list[MetricReading]:
-    # TODO: read saturation gauges (database connections, queue depth, memory) once telemetry
-    # stores metric samples; the detectors and the catalog already score MetricReading values.
-    return []
+    """Return the latest pool, queue, CPU and memory readings for the customer, in one query.
+
+    Only samples of the last 30 minutes count: the platform exports every few seconds, so an
+    older value describes a state that has already changed. A customer's own series hides the
+    platform-wide series of the same agent and pool or queue.
+    """
+    from telemetry import selectors as telemetry_selectors
+
+    # Fault catalog metric names for the telemetry metrics that hold each reading.
+    catalog_names = {
+        telemetry_selectors.DB_CONNECTION_COUNT: "db.connections",
+        telemetry_selectors.QUEUE_DEPTH: "queue.pending",
+        telemetry_selectors.CPU_UTILIZATION: "cpu.usage",
+        telemetry_selectors.MEMORY_UTILIZATION: "memory.usage",
+    }
+    observed_since = max(since, since + LOOKBACK - timedelta(minutes=30))
+    readings = telemetry_selectors.saturation_readings_get(since=observed_since, customer=customer)
+    return [
+        MetricReading(
+            name=catalog_names[reading.metric],
+            agent=reading.agent,
+            value=reading.value,
+            limit=reading.limit,
+            observed_at=reading.observed_at,
+            unit=reading.unit,
+        )
+        for reading in readings
+    ]
 
 
 def alerts_collect(*, customer: Customer, since: datetime) -> list[AlertState]:
-    # TODO: read firing alerts once telemetry stores Alertmanager alerts.
-    return []
+    """Return the alerts firing now for the customer or platform-wide, in one query.
+
+    A firing alert counts whenever it started, so `since` is not applied.
+    """
+    from telemetry import selectors as telemetry_selectors
+
+    return [
+        AlertState(
+            name=alert.name,
+            agent=alert.agent.name if alert.agent else "",
+            severity=alert.severity,
+            summary=alert.summary,
+            started_at=alert.starts_at,
+        )
+        for alert in telemetry_selectors.alerts_firing_list(customer=customer)
+    ]
