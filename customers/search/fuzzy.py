@@ -102,9 +102,14 @@ def fuzzy_rank(*, query: str, candidates: list[tuple[int, str, str]]) -> list[Fu
 
 
 def query_words(*, query: str) -> list[str]:
-    """Split the query into lower-case words, longest first, without repeats."""
-    words = dict.fromkeys(WORD.findall(query.lower()))
-    return sorted(words, key=len, reverse=True)[:MAX_QUERY_WORDS]
+    """Split the query into lower-case words, longest first, without repeats.
+
+    Single letters are dropped when longer words exist: as a prefix, "b" (say from a pasted
+    "<b>John</b>") matches so many stored words that requiring it would exclude the right ones.
+    """
+    words = list(dict.fromkeys(WORD.findall(query.lower())))
+    longer = [word for word in words if len(word) > 1]
+    return sorted(longer or words, key=len, reverse=True)[:MAX_QUERY_WORDS]
 
 
 def postgres_candidates(*, query: str) -> list[tuple[int, str, str]]:

@@ -134,3 +134,12 @@ def test_cyrillic_words_match_case_insensitively():
 
     assert [hit.customer.customer_id for hit in outcome.hits] == ["cust-ru"]
     assert outcome.hits[0].score == 100.0
+
+
+def test_single_letter_word_not_required():
+    CustomerFactory(customer_id="cust-123", name="John Doe", company="Acme Corp")
+    CustomerFactory(customer_id="cust-77", name="Bob Brown", company="Beta Labs")
+
+    outcome = customer_search(query="<b>John</b> Doe")
+
+    assert [hit.customer.customer_id for hit in outcome.hits] == ["cust-123"]
