@@ -140,3 +140,51 @@ def test_body_parse_masked_json_null():
 
     assert value is None
     assert is_json is True
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "private_key",
+        "privateKey",
+        "PRIVATE-KEY",
+        "session",
+        "Session",
+        "session_id",
+        "credentials",
+        "Credentials",
+        "db_credentials",
+        "Proxy-Authorization",
+        "x-amz-security-token",
+        "accessToken",
+        "db_password",
+    ],
+)
+def test_mask_secrets_masks_more_keys(key):
+    masked = mask_secrets({"outer": [{"inner": {key: "hunter2", "plain": "visible"}}]})
+
+    assert masked["outer"][0]["inner"][key] == MASK
+    assert masked["outer"][0]["inner"]["plain"] == "visible"
+
+
+def test_mask_secrets_masks_credentials_object():
+    masked = mask_secrets({"credentials": {"user": "john", "pass": "hunter2"}})
+
+    assert masked == {"credentials": MASK}
+
+
+def test_mask_text_masks_bearer_anywhere():
+    masked = mask_text('curl -H "X-Forwarded: bearer abc.DEF-ghi_jk==" https://api')
+
+    assert masked == f'curl -H "X-Forwarded: bearer {MASK}" https://api'
+
+
+def test_mask_secrets_masks_bearer_under_plain_key():
+    masked = mask_secrets({"headers": ["Accept: text/plain", "auth_header=Bearer tok123"]})
+
+    assert masked == {"headers": ["Accept: text/plain", f"auth_header=Bearer {MASK}"]}
+
+
+def test_mask_text_masks_word_after_bearer():
+    # Prose loses a word, because a short token cannot be told apart from one.
+    assert mask_text("the bearer of bad news") == f"the bearer {MASK} bad news"
