@@ -1,9 +1,9 @@
 """Export of a customer's filtered timeline as one JSON document, streamed as it is read.
 
 The export reads the interactions and their log records with two queries in the same order and
-merges them while writing, so its query count does not grow with the number of entries, and at
-most EXPORT_MAX_ENTRIES interactions are held by the database cursor rather than in memory.
-Bodies, errors and logs are masked exactly as on the timeline page and in the API.
+merges them while writing. Its query count does not grow with the number of entries, and rows are
+fetched in chunks, so memory does not grow with them either. Bodies, errors and logs are masked
+as on the timeline page and in the API.
 """
 
 import json
@@ -42,7 +42,7 @@ def timeline_export_chunks(
 ) -> Iterator[str]:
     """Yield the export document in pieces: a header, one piece per interaction, a footer.
 
-    selection holds the keyword arguments of timeline_interactions_filter. filters is written
+    selection contains the keyword arguments of timeline_interactions_filter. filters is written
     into the document as given, so that a reader knows what the export contains. When more than
     limit interactions match, the newest limit are written and the footer says so.
     """
@@ -94,11 +94,11 @@ class ExportLogs:
 
     def take(self, *, interaction_pk: int) -> list[LogRecord]:
         """Return the log records of one interaction. Interactions must come in export order."""
-        taken = []
+        records = []
         while self.pending is not None and self.pending.interaction_id == interaction_pk:
-            taken.append(self.pending)
+            records.append(self.pending)
             self.pending = next(self.records, None)
-        return taken
+        return records
 
 
 def export_logs_iterator(*, interactions, limit: int) -> ExportLogs:
