@@ -112,7 +112,7 @@ def dataset_marker_get() -> dict | None:
 
 
 def dataset_marker_set(*, report: GenerationReport, finished: bool) -> None:
-    """Record that this database holds a generated data set, finished or still loading."""
+    """Record that this database contains a generated data set, finished or still loading."""
     sizes = {
         "customers": report.sizes.customers,
         "trials": report.sizes.trials,
@@ -218,7 +218,7 @@ def dataset_generate(
         reset = True
     if not reset and not loaded_tables_empty():
         raise SystemExit(
-            "The database already holds customers, trials or interactions; pass --reset to"
+            "The database already contains customers, trials or interactions; pass --reset to"
             " replace them with generated ones."
         )
 

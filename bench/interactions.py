@@ -46,7 +46,7 @@ COLUMNS = (
 
 
 class ActivityCounters:
-    """What the generated interactions add up to, per (customer, agent) pair.
+    """Counters of the generated interactions, per (customer, agent) pair.
 
     Pair p is customer p // AGENT_COUNT with agent p % AGENT_COUNT, in AGENT_NAMES order.
     """

@@ -9,7 +9,7 @@ CONCURRENT_P99_MAX_MS = 250.0
 
 
 def targets_check(*, results: dict) -> list[dict]:
-    """Compare the figures with the targets; each entry says the target, the figure and met."""
+    """Compare the figures with the targets, one entry per target with its figure and verdict."""
     checks = []
     single = results["single_client"]["endpoints"]
     for endpoint in ("search", "overview", "timeline"):

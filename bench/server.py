@@ -96,7 +96,7 @@ def health_wait(*, server: Server, process: subprocess.Popen) -> None:
             pass
         time.sleep(0.3)
     raise RuntimeError(
-        f"gunicorn did not answer /healthz within {STARTUP_TIMEOUT_SECONDS} s; "
+        f"gunicorn did not respond to /healthz within {STARTUP_TIMEOUT_SECONDS} s; "
         f"see {server.log_path}"
     )
 
