@@ -47,5 +47,11 @@ bench: install
 	$(BIN)/python -m bench generate --scale $(SCALE) --if-missing
 	$(BIN)/python -m bench run
 
+# The Issue Detective's evaluation (docs/evaluation.md): labelled scenarios, the latency of a
+# 100,000-interaction customer and the Train Ticket fault windows, on a throwaway database
+# (a temporary SQLite file unless DATABASE_URL is set). Writes diagnostics/calibration.json.
+eval: install
+	$(BIN)/python -m evaluation
+
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .demo staticfiles
