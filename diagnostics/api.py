@@ -1,14 +1,22 @@
-"""Issue Detective API: run a diagnosis, read one, and mark one resolved."""
+"""Issue Detective API: run a diagnosis, read one, mark one resolved, list active issues."""
 
 import logging
 
 from django.http import Http404
-from ninja import Router
+from ninja import Query, Router
 from ninja.errors import HttpError
 
 from customers.models import Customer
 from diagnostics.models import Diagnosis
-from diagnostics.schemas import DiagnoseIn, DiagnosisOut, ResolvedOut, ResolveIn
+from diagnostics.presenters import active_issue_describe
+from diagnostics.schemas import (
+    ActiveIssueListOut,
+    DiagnoseIn,
+    DiagnosisOut,
+    ResolvedOut,
+    ResolveIn,
+)
+from diagnostics.selectors import active_issues_open_list, last_scan_finished_at
 from diagnostics.services import (
     DiagnosisAlreadyResolved,
     DiagnosisResolveError,
@@ -19,6 +27,8 @@ from diagnostics.services import (
 logger = logging.getLogger(__name__)
 
 router = Router(tags=["Issue Detective"])
+
+ACTIVE_ISSUE_MAX_LIMIT = 200
 
 
 @router.post("/diagnose", response=DiagnosisOut)
@@ -68,3 +78,17 @@ def diagnosis_get(*, diagnosis_id: str) -> Diagnosis:
     if diagnosis is None:
         raise Http404(f"Diagnosis '{diagnosis_id}' not found.")
     return diagnosis
+
+
+@router.get("/active-issues", response=ActiveIssueListOut)
+def active_issues(request, limit: Query[int] = 50, customer_id: str | None = None):
+    """List open active issues found by the proactive scan, most severe and recent first."""
+    if not 1 <= limit <= ACTIVE_ISSUE_MAX_LIMIT:
+        raise HttpError(422, f"limit {limit} is out of range: use 1 to {ACTIVE_ISSUE_MAX_LIMIT}.")
+    issues = active_issues_open_list(limit=limit, customer_id=customer_id)
+    last_scan_at = last_scan_finished_at()
+    return {
+        "count": len(issues),
+        "last_scan_at": last_scan_at.isoformat() if last_scan_at else None,
+        "active_issues": [active_issue_describe(issue=issue) for issue in issues],
+    }

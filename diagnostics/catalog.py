@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from diagnostics.detectors import Signal
+from diagnostics.findings import Signal
 
 RESTART_AGENT = "restart_agent"
 RETRY_WORKFLOW = "retry_workflow"
@@ -62,11 +62,15 @@ class FaultKind:
     title: str
     # Root cause summary; {agent} is the affected component.
     summary: str
+    # The change that caused the trouble, apart from its symptoms; may use {agent} and {version}.
+    cause: str = ""
     text_rules: tuple[TextRule, ...] = ()
     signal_weights: dict[Signal, float] = field(default_factory=dict)
-    # METRIC_SATURATION findings on these metric names count with metric_weight.
+    # METRIC_SATURATION findings on these metric names count with metric_weight, and
+    # METRIC_SHIFT findings (a rise against the baseline) with metric_shift_weight.
     metric_names: tuple[str, ...] = ()
     metric_weight: float = 0.7
+    metric_shift_weight: float = 0.3
     # Without a text match, a metric or one of these signals, the kind is rejected outright.
     key_signals: tuple[Signal, ...] = ()
     # False when error text alone cannot establish the kind, only strengthen it.
@@ -84,7 +88,13 @@ class FaultKind:
 # Placeholder for the agent that dispatches workflow steps, resolved by orchestrator_agent().
 ORCHESTRATOR = "<orchestrator>"
 
-CHECK_ERRORS = (Signal.ERROR_LOG, Signal.ERROR_MESSAGE, Signal.ALERT)
+CHECK_ERRORS = (
+    Signal.ALERT,
+    Signal.TEMPLATE_NEW,
+    Signal.TEMPLATE_BURST,
+    Signal.ERROR_LOG,
+    Signal.ERROR_MESSAGE,
+)
 RESTART_STEP = StepTemplate(action="Restart {agent} agent", quick_action=RESTART_AGENT)
 RETRY_STEP = StepTemplate(action="Retry workflow from Step {step}", quick_action=RETRY_WORKFLOW)
 
@@ -110,8 +120,16 @@ def catalog_build() -> dict[str, FaultKind]:
             code="db_pool_exhaustion",
             title="Database connection pool exhausted",
             summary="Database connection timeout in {agent}",
+            cause=(
+                "{agent}'s database connection pool is exhausted, so calls wait for a "
+                "connection until they time out"
+            ),
             text_rules=(TextRule(DATABASE_TIMEOUT, 0.6), TextRule(CONNECTION_TIMEOUT, 0.35)),
-            signal_weights={Signal.TIMEOUTS: 0.5, Signal.WORKFLOW_STUCK: 0.5},
+            signal_weights={
+                Signal.TIMEOUTS: 0.5,
+                Signal.WORKFLOW_STUCK: 0.5,
+                Signal.LATENCY_SHIFT: 0.2,
+            },
             metric_names=("db.connections",),
             missing="No error text or metric points at the database connection pool",
             penalties=(
@@ -126,6 +144,7 @@ def catalog_build() -> dict[str, FaultKind]:
                     action="Check database health",
                     check_signals=(
                         Signal.METRIC_SATURATION,
+                        Signal.METRIC_SHIFT,
                         Signal.TIMEOUTS,
                         *CHECK_ERRORS,
                     ),
@@ -140,6 +159,8 @@ def catalog_build() -> dict[str, FaultKind]:
                 "Timeouts on the same agent's calls in the recent window",
                 "A workflow stuck at a step whose calls fail on that agent",
                 "Database connections at 80% or more of the pool (metrics feed)",
+                "Database connections well above their level of the previous 24 hours",
+                "Successful calls of the agent much slower than before",
             ),
             evidence_against=("The agent is DOWN: a crash explains failing calls better",),
         ),
@@ -147,6 +168,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="queue_backlog",
             title="Work queue backed up",
             summary="Workflow steps wait in a backed-up queue of {agent}",
+            cause="Work piles up in {agent}'s queue faster than it is consumed",
             text_rules=(TextRule(pattern(r"queue|backlog|enqueue|consumer lag|broker"), 0.45),),
             signal_weights={
                 Signal.STEP_WITHOUT_CALLS: 0.5,
@@ -159,7 +181,12 @@ def catalog_build() -> dict[str, FaultKind]:
             steps=(
                 StepTemplate(
                     action="Check the queue depth",
-                    check_signals=(Signal.METRIC_SATURATION, Signal.STEP_WITHOUT_CALLS),
+                    check_signals=(
+                        Signal.METRIC_SATURATION,
+                        Signal.METRIC_SHIFT,
+                        Signal.STEP_WITHOUT_CALLS,
+                        *CHECK_ERRORS,
+                    ),
                 ),
                 RESTART_STEP,
                 RETRY_STEP,
@@ -169,7 +196,7 @@ def catalog_build() -> dict[str, FaultKind]:
             evidence_for=(
                 "A stalled step with no agent call recorded since it started",
                 "Error text about queues, backlogs or the broker",
-                "Pending messages above the queue's threshold (metrics feed)",
+                "Pending messages over the queue's limit (metrics feed)",
             ),
             evidence_against=("Calls at the stalled step do run, and fail: look at their errors",),
         ),
@@ -177,6 +204,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="agent_crash",
             title="Agent crashed or unreachable",
             summary="{agent} is down or crashing",
+            cause="{agent} stopped serving requests",
             text_rules=(
                 TextRule(
                     pattern(
@@ -221,6 +249,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="dependency_timeout",
             title="Dependency timing out",
             summary="A dependency of {agent} times out",
+            cause="A service that {agent} depends on stopped answering in time",
             text_rules=(
                 TextRule(
                     pattern(
@@ -232,9 +261,13 @@ def catalog_build() -> dict[str, FaultKind]:
                 ),
                 TextRule(ANY_TIMEOUT, 0.25),
             ),
-            signal_weights={Signal.TIMEOUTS: 0.5, Signal.WORKFLOW_STUCK: 0.3},
-            key_signals=(Signal.TIMEOUTS,),
-            missing="No call timed out",
+            signal_weights={
+                Signal.TIMEOUTS: 0.5,
+                Signal.WORKFLOW_STUCK: 0.3,
+                Signal.LATENCY_SHIFT: 0.35,
+            },
+            key_signals=(Signal.TIMEOUTS, Signal.LATENCY_SHIFT),
+            missing="No call timed out or slowed down",
             penalties=(
                 Penalty(
                     amount=0.3,
@@ -255,6 +288,7 @@ def catalog_build() -> dict[str, FaultKind]:
             evidence_for=(
                 "Timeouts on an agent's calls",
                 "Error text naming an upstream, a gateway, HTTP or a deadline",
+                "Successful calls much slower in the last hour than before",
             ),
             evidence_against=("Error text names the database: see db_pool_exhaustion",),
         ),
@@ -262,6 +296,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="upstream_rate_limit",
             title="Upstream rate limit reached",
             summary="{agent} is rate limited by an upstream service",
+            cause="{agent} exceeded an upstream service's rate limit",
             text_rules=(
                 TextRule(pattern(r"\b429\b|rate.?limit|too many requests|quota|throttl"), 0.65),
             ),
@@ -286,6 +321,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="bad_deploy",
             title="Faulty deploy",
             summary="{agent} fails since its version changed",
+            cause="{agent} was deployed as {version} shortly before its errors began",
             text_rules=(
                 TextRule(
                     pattern(
@@ -298,8 +334,10 @@ def catalog_build() -> dict[str, FaultKind]:
             signal_weights={
                 Signal.VERSION_CHANGE: 0.6,
                 Signal.ERROR_RATE: 0.3,
+                Signal.TEMPLATE_NEW: 0.3,
                 Signal.TIMEOUTS: 0.2,
                 Signal.WORKFLOW_STUCK: 0.2,
+                Signal.LATENCY_SHIFT: 0.15,
                 Signal.AGENT_RESTARTING: 0.1,
             },
             key_signals=(Signal.VERSION_CHANGE,),
@@ -317,6 +355,7 @@ def catalog_build() -> dict[str, FaultKind]:
             evidence_for=(
                 "The agent's version changed up to 2 hours before its first error",
                 "Programming errors (TypeError, AttributeError, ImportError) in error text",
+                "Error log templates never seen before the deploy",
             ),
             evidence_against=("No version change before the errors",),
         ),
@@ -324,6 +363,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="config_error",
             title="Configuration error",
             summary="{agent} is misconfigured",
+            cause="A setting of {agent} is missing or invalid",
             text_rules=(
                 TextRule(
                     pattern(
@@ -356,6 +396,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="invalid_customer_input",
             title="Invalid customer input",
             summary="{agent} rejects this customer's input",
+            cause="The customer's input fails {agent}'s validation",
             text_rules=(
                 TextRule(
                     pattern(
@@ -392,6 +433,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="cache_inconsistency",
             title="Cache inconsistent with its source",
             summary="{agent} serves stale or inconsistent cached data",
+            cause="{agent}'s cache holds data that no longer matches its source",
             text_rules=(
                 TextRule(
                     pattern(r"cache|stale|inconsistent|checksum|version mismatch|out of sync"),
@@ -415,6 +457,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="resource_exhaustion",
             title="Agent out of memory, CPU or disk",
             summary="{agent} has run out of resources",
+            cause="{agent} ran out of memory, CPU or disk",
             text_rules=(
                 TextRule(
                     pattern(
@@ -428,6 +471,7 @@ def catalog_build() -> dict[str, FaultKind]:
                 Signal.AGENT_DEGRADED: 0.3,
                 Signal.AGENT_RESTARTING: 0.3,
                 Signal.TIMEOUTS: 0.15,
+                Signal.LATENCY_SHIFT: 0.15,
             },
             metric_names=("memory.usage", "cpu.usage", "disk.usage"),
             metric_weight=0.6,
@@ -435,7 +479,7 @@ def catalog_build() -> dict[str, FaultKind]:
             steps=(
                 StepTemplate(
                     action="Check {agent} memory, CPU and disk",
-                    check_signals=(Signal.METRIC_SATURATION, *CHECK_ERRORS),
+                    check_signals=(Signal.METRIC_SATURATION, Signal.METRIC_SHIFT, *CHECK_ERRORS),
                 ),
                 RESTART_STEP,
                 RETRY_STEP,
@@ -445,13 +489,14 @@ def catalog_build() -> dict[str, FaultKind]:
             evidence_for=(
                 "Error text: 'out of memory', 'OOMKilled', 'no space left on device'",
                 "The agent DEGRADED or restarting",
-                "Memory, CPU or disk at 80% or more (metrics feed)",
+                "Memory, CPU or disk at 90% or more (metrics feed)",
             ),
         ),
         FaultKind(
             code="missing_resource",
             title="Required resource missing",
             summary="{agent} cannot find a resource it needs",
+            cause="A resource that {agent} needs does not exist",
             text_rules=(
                 TextRule(
                     pattern(
@@ -480,6 +525,7 @@ def catalog_build() -> dict[str, FaultKind]:
             code="credential_failure",
             title="Credential rejected",
             summary="{agent} presents a rejected or expired credential",
+            cause="{agent}'s credential is rejected or expired",
             text_rules=(
                 TextRule(
                     pattern(

@@ -3,10 +3,15 @@
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
+from diagnostics.baseline_detectors import (
+    detect_alerts,
+    detect_latency_shifts,
+    detect_metric_saturation,
+    detect_metric_shifts,
+    detect_template_changes,
+)
 from diagnostics.evidence import (
     AgentState,
     EvidenceSnapshot,
@@ -15,7 +20,16 @@ from diagnostics.evidence import (
     OperationStats,
     TrialState,
 )
+from diagnostics.findings import (
+    SYMPTOM_SIGNALS,
+    TEMPLATE_SIGNALS,
+    TEXT_SIGNALS,
+    Finding,
+    Signal,
+)
 from diagnostics.text import message_excerpt, message_template
+
+__all__ = ["SYMPTOM_SIGNALS", "TEMPLATE_SIGNALS", "TEXT_SIGNALS", "Finding", "Signal"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,62 +43,8 @@ DEPLOY_SUSPECT_WINDOW = timedelta(hours=2)
 ERROR_RATE_THRESHOLD = 0.2
 ERROR_COUNT_THRESHOLD = 3
 RETRY_THRESHOLD = 3
-SATURATION_THRESHOLD = 0.8
 
 PROBLEM_STATUSES = ("DOWN", "RESTARTING", "DEGRADED")
-
-METRIC_LABELS = {
-    "db.connections": "Database connections",
-    "queue.pending": "Queue pending messages",
-    "memory.usage": "Memory use",
-    "cpu.usage": "CPU use",
-}
-
-
-class Signal(StrEnum):
-    WORKFLOW_STUCK = "workflow_stuck"
-    WORKFLOW_FAILED = "workflow_failed"
-    STEP_FAILURES = "step_failures"
-    # A stalled step with no agent call recorded since it started: nothing picked the work up.
-    STEP_WITHOUT_CALLS = "step_without_calls"
-    TIMEOUTS = "timeouts"
-    ERROR_RATE = "error_rate"
-    RETRIES = "retries"
-    ERROR_LOG = "error_log"
-    ERROR_MESSAGE = "error_message"
-    AGENT_DOWN = "agent_down"
-    AGENT_RESTARTING = "agent_restarting"
-    AGENT_DEGRADED = "agent_degraded"
-    VERSION_CHANGE = "version_change"
-    METRIC_SATURATION = "metric_saturation"
-    ALERT = "alert"
-
-
-SYMPTOM_SIGNALS = (
-    Signal.WORKFLOW_STUCK,
-    Signal.WORKFLOW_FAILED,
-    Signal.STEP_FAILURES,
-    Signal.STEP_WITHOUT_CALLS,
-    Signal.TIMEOUTS,
-    Signal.ERROR_RATE,
-)
-TEXT_SIGNALS = (Signal.ERROR_LOG, Signal.ERROR_MESSAGE)
-
-
-@dataclass(frozen=True)
-class Finding:
-    signal: Signal
-    # The evidence line shown to the operator. Parts from agents are masked but not escaped.
-    text: str
-    agent: str | None = None
-    operation: str | None = None
-    workflow_id: str | None = None
-    step: int | None = None
-    observed_at: datetime | None = None
-    # For text signals: the masked template that groups messages, and one raw example.
-    template: str = ""
-    example: str = ""
-    data: dict = field(default_factory=dict, compare=False)
 
 
 Detector = Callable[[EvidenceSnapshot], list[Finding]]
@@ -471,47 +431,6 @@ def version_change_finding(*, agent: AgentState, lead: timedelta) -> Finding:
     )
 
 
-# Metrics and alerts, fed once telemetry stores them
-
-
-def detect_metric_saturation(snapshot: EvidenceSnapshot) -> list[Finding]:
-    latest = {}
-    for reading in sorted(snapshot.metrics, key=lambda reading: reading.observed_at):
-        latest[(reading.name, reading.agent)] = reading
-
-    findings = []
-    for reading in latest.values():
-        if reading.ratio < SATURATION_THRESHOLD:
-            continue
-        label = METRIC_LABELS.get(reading.name, reading.name)
-        findings.append(
-            Finding(
-                signal=Signal.METRIC_SATURATION,
-                text=f"{label}: {reading.value:g}/{reading.limit:g} "
-                f"({round(100 * reading.ratio)}%) on {reading.agent}",
-                agent=reading.agent,
-                observed_at=reading.observed_at,
-                data={"metric": reading.name, "ratio": reading.ratio},
-            )
-        )
-    return findings
-
-
-def detect_alerts(snapshot: EvidenceSnapshot) -> list[Finding]:
-    return [
-        Finding(
-            signal=Signal.ALERT,
-            text=f"Alert {alert.name} ({alert.severity}) on {alert.agent}: "
-            f"'{message_excerpt(text=alert.summary)}'",
-            agent=alert.agent,
-            observed_at=alert.started_at,
-            example=alert.summary,
-            data={"alert": alert.name},
-        )
-        for alert in snapshot.alerts
-    ]
-
-
 DETECTORS: tuple[Detector, ...] = (
     detect_workflows,
     detect_step_failures,
@@ -521,5 +440,8 @@ DETECTORS: tuple[Detector, ...] = (
     detect_agent_states,
     detect_version_changes,
     detect_metric_saturation,
+    detect_metric_shifts,
     detect_alerts,
+    detect_template_changes,
+    detect_latency_shifts,
 )

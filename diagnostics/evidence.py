@@ -6,14 +6,14 @@ snapshot, so they can be tested on snapshots built by hand.
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Avg, Count, Max, Min, Q
 from django.utils import timezone
 
 from customers.models import Agent, AgentAssignment, Customer, Trial
-from telemetry.models import Interaction, LogRecord
+from telemetry.models import Interaction, LogRecord, MetricSample
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ STEP_ACTIVITY_LIMIT = 200
 FAILED_CALL_LIMIT = 100
 LOG_LIMIT = 200
 PEER_FAILURE_LIMIT = 500
+TEMPLATE_LIMIT = 50
 
 # OpenTelemetry severity numbers: 13-16 is WARN, 17 and above ERROR and FATAL.
 WARN_SEVERITY_NUMBER = 13
@@ -83,6 +84,12 @@ class OperationStats:
     max_retries: int = 0
     first_problem_at: datetime | None = None
     last_problem_at: datetime | None = None
+    last_success_at: datetime | None = None
+    # Mean duration of successful calls in the recent window and in the hours before it.
+    recent_success_avg_ms: float | None = None
+    baseline_success_avg_ms: float | None = None
+    recent_successes: int = 0
+    baseline_successes: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,8 @@ class MetricReading:
     limit: float
     observed_at: datetime
     unit: str = ""
+    # Mean over the baseline window (the 24 hours before the recent hour), when known.
+    baseline: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -152,6 +161,24 @@ class AlertState:
     severity: str
     summary: str
     started_at: datetime
+
+
+@dataclass(frozen=True)
+class TemplateStats:
+    """Warning and error log records of one mined log template, recent and before.
+
+    Counts are for the customer and, for the baseline, for the agent across all customers.
+    """
+
+    agent: str
+    template: str
+    recent_count: int
+    baseline_count: int
+    agent_recent_count: int = 0
+    agent_baseline_count: int = 0
+    # When the template was first mined across the platform; None when unknown.
+    first_seen_at: datetime | None = None
+    example: str = ""
 
 
 @dataclass
@@ -169,6 +196,7 @@ class EvidenceSnapshot:
     peer_failures: list[PeerFailure] = field(default_factory=list)
     metrics: list[MetricReading] = field(default_factory=list)
     alerts: list[AlertState] = field(default_factory=list)
+    templates: list[TemplateStats] = field(default_factory=list)
 
     def agent_state(self, name: str) -> AgentState | None:
         return next((agent for agent in self.agents if agent.name == name), None)
@@ -199,6 +227,10 @@ def evidence_collect(*, customer: Customer, now: datetime | None = None) -> Evid
     )
     snapshot.metrics = metric_readings_collect(customer=customer, since=snapshot.since)
     snapshot.alerts = alerts_collect(customer=customer, since=snapshot.since)
+    snapshot.metrics = metric_baselines_apply(customer=customer, snapshot=snapshot)
+    snapshot.templates = templates_collect(
+        customer=customer, since=snapshot.since, recent_since=snapshot.recent_since
+    )
 
     logger.info(
         "Evidence collected",
@@ -256,6 +288,7 @@ def operations_collect(
     problem = Q(status__in=PROBLEM_CALL_STATUSES)
     failed = Q(status=Interaction.Status.FAILED)
     timeout = Q(status=Interaction.Status.TIMEOUT)
+    success = Q(status=Interaction.Status.SUCCESS)
     recent = Q(started_at__gte=recent_since)
     rows = (
         Interaction.objects.filter(customer=customer, started_at__gte=since)
@@ -270,6 +303,11 @@ def operations_collect(
             max_retries=Max("retry_count"),
             first_problem_at=Min("started_at", filter=problem),
             last_problem_at=Max("started_at", filter=problem),
+            last_success_at=Max("started_at", filter=success),
+            recent_success_avg_ms=Avg("duration_ms", filter=recent & success),
+            baseline_success_avg_ms=Avg("duration_ms", filter=~recent & success),
+            recent_successes=Count("id", filter=recent & success),
+            baseline_successes=Count("id", filter=~recent & success),
         )
         .order_by("agent__name", "operation")[:OPERATION_LIMIT]
     )
@@ -286,6 +324,11 @@ def operations_collect(
             max_retries=row["max_retries"] or 0,
             first_problem_at=row["first_problem_at"],
             last_problem_at=row["last_problem_at"],
+            last_success_at=row["last_success_at"],
+            recent_success_avg_ms=row["recent_success_avg_ms"],
+            baseline_success_avg_ms=row["baseline_success_avg_ms"],
+            recent_successes=row["recent_successes"],
+            baseline_successes=row["baseline_successes"],
         )
         for row in rows
     ]
@@ -365,13 +408,16 @@ def failed_calls_collect(*, customer: Customer, since: datetime) -> list[FailedC
     return calls
 
 
-def logs_collect(*, customer: Customer, since: datetime) -> list[LogLine]:
-    """Return the newest warning and error log records, oldest first."""
-    severe = Q(severity_number__gte=WARN_SEVERITY_NUMBER) | Q(
+def severe_log_filter() -> Q:
+    return Q(severity_number__gte=WARN_SEVERITY_NUMBER) | Q(
         severity_number=0, severity_text__in=WARN_SEVERITY_TEXTS
     )
+
+
+def logs_collect(*, customer: Customer, since: datetime) -> list[LogLine]:
+    """Return the newest warning and error log records, oldest first."""
     rows = (
-        LogRecord.objects.filter(severe, customer=customer, timestamp__gte=since)
+        LogRecord.objects.filter(severe_log_filter(), customer=customer, timestamp__gte=since)
         .order_by("-timestamp", "-id")
         .values("interaction__agent__name", "service_name", "severity_text", "body", "timestamp")[
             :LOG_LIMIT
@@ -428,6 +474,99 @@ def peer_failures_collect(
             workflow_id=row["trial__trial_id"],
         )
         for row in rows
+    ]
+
+
+def templates_collect(
+    *, customer: Customer, since: datetime, recent_since: datetime
+) -> list[TemplateStats]:
+    """Count the customer's warning and error records per mined template, with agent baselines.
+
+    Two queries: the customer's counts, then the same templates' counts across all customers.
+    The agent is the record's service name, which the platform sets to the agent's name.
+    """
+    recent = Q(timestamp__gte=recent_since)
+    rows = list(
+        LogRecord.objects.filter(
+            severe_log_filter(), customer=customer, timestamp__gte=since, template__isnull=False
+        )
+        .values("template_id", "template__template", "template__first_seen", "service_name")
+        .annotate(
+            recent_count=Count("id", filter=recent),
+            baseline_count=Count("id", filter=~recent),
+            example=Max("body"),
+        )
+        .order_by("-recent_count", "template_id")[:TEMPLATE_LIMIT]
+    )
+    if not rows:
+        return []
+
+    agent_counts = {
+        row["template_id"]: row
+        for row in LogRecord.objects.filter(
+            severe_log_filter(),
+            template_id__in={row["template_id"] for row in rows},
+            timestamp__gte=since,
+        )
+        .values("template_id")
+        .annotate(recent=Count("id", filter=recent), baseline=Count("id", filter=~recent))
+        .order_by()
+    }
+    return [
+        TemplateStats(
+            agent=row["service_name"],
+            template=row["template__template"],
+            recent_count=row["recent_count"],
+            baseline_count=row["baseline_count"],
+            agent_recent_count=agent_counts.get(row["template_id"], {}).get("recent", 0),
+            agent_baseline_count=agent_counts.get(row["template_id"], {}).get("baseline", 0),
+            first_seen_at=row["template__first_seen"],
+            example=row["example"] or "",
+        )
+        for row in rows
+        if row["service_name"]
+    ]
+
+
+# Telemetry metric names whose baseline means the shift detector compares, by catalog name.
+# CPU and memory readings are percentages of a limit while their samples are ratios, so they
+# are left out rather than rescaled.
+BASELINE_METRICS = {
+    "db.client.connection.count": "db.connections",
+    "db.client.connections.usage": "db.connections",
+    "messaging.queue.depth": "queue.pending",
+}
+
+
+def metric_baselines_apply(
+    *, customer: Customer, snapshot: EvidenceSnapshot
+) -> list[MetricReading]:
+    """Return the snapshot's readings with the mean of the baseline window set, in one query."""
+    wanted = {
+        reading.agent for reading in snapshot.metrics if reading.name in BASELINE_METRICS.values()
+    }
+    if not wanted:
+        return snapshot.metrics
+
+    in_use = Q(**{"attributes__db.client.connection.state": "used"}) | Q(attributes__state="used")
+    is_pool = Q(name__in=("db.client.connection.count", "db.client.connections.usage"))
+    rows = (
+        MetricSample.objects.filter(
+            Q(customer=customer) | Q(customer__isnull=True),
+            name__in=list(BASELINE_METRICS),
+            agent__name__in=wanted,
+            timestamp__gte=snapshot.since,
+            timestamp__lt=snapshot.recent_since,
+        )
+        .filter(~is_pool | in_use)
+        .values("name", "agent__name")
+        .annotate(mean=Avg("value"))
+        .order_by()
+    )
+    means = {(BASELINE_METRICS[row["name"]], row["agent__name"]): row["mean"] for row in rows}
+    return [
+        replace(reading, baseline=means.get((reading.name, reading.agent), reading.baseline))
+        for reading in snapshot.metrics
     ]
 
 

@@ -5,7 +5,9 @@ stores it; result_build() gives the API's JSON shape.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from diagnostics.calibration import calibrate
 from diagnostics.catalog import (
     CATALOG,
     NONE_KIND,
@@ -15,14 +17,20 @@ from diagnostics.catalog import (
     FaultKind,
     StepTemplate,
 )
-from diagnostics.detectors import SYMPTOM_SIGNALS, Finding, Signal
-from diagnostics.evidence import LOOKBACK, EvidenceSnapshot
-from diagnostics.scoring import MIN_SCORE, Hypothesis, hypotheses_rank, peers_with_error
+from diagnostics.detectors import SYMPTOM_SIGNALS, Finding, Signal, findings_detect
+from diagnostics.evidence import LOOKBACK, EvidenceSnapshot, OperationStats
+from diagnostics.scoring import MAX_SCORE, MIN_SCORE, Hypothesis, hypotheses_rank, peers_with_error
+from diagnostics.text import message_excerpt, message_template
 
 HIGH_CONFIDENCE = 0.8
 MEDIUM_CONFIDENCE = 0.5
 ALTERNATIVE_LIMIT = 4
 EVIDENCE_LIMIT = 8
+
+# A problem is ongoing while its calls failed this recently with no success since, or while a
+# trial stays blocked, an alert fires, a metric stays saturated or the agent stays unhealthy.
+ONGOING_WINDOW = timedelta(minutes=15)
+IMPACT_ID_LIMIT = 20
 
 NOTHING_FOUND = "No problem found in the last 24 hours of telemetry"
 WORKFLOW_SIGNALS = (
@@ -30,6 +38,39 @@ WORKFLOW_SIGNALS = (
     Signal.WORKFLOW_FAILED,
     Signal.STEP_FAILURES,
     Signal.STEP_WITHOUT_CALLS,
+)
+# Signals that show the change behind a problem rather than its symptoms, strongest first.
+CAUSE_SIGNALS = (
+    Signal.VERSION_CHANGE,
+    Signal.METRIC_SATURATION,
+    Signal.METRIC_SHIFT,
+    Signal.ALERT,
+    Signal.AGENT_DOWN,
+    Signal.AGENT_RESTARTING,
+    Signal.TEMPLATE_NEW,
+    Signal.TEMPLATE_BURST,
+    Signal.LATENCY_SHIFT,
+    Signal.STEP_WITHOUT_CALLS,
+    Signal.AGENT_DEGRADED,
+    Signal.ERROR_LOG,
+    Signal.ERROR_MESSAGE,
+)
+# Signals that stay true while the problem lasts, whatever the age of the first error.
+STANDING_SIGNALS = (
+    *WORKFLOW_SIGNALS,
+    Signal.ALERT,
+    Signal.AGENT_DOWN,
+    Signal.AGENT_RESTARTING,
+    Signal.AGENT_DEGRADED,
+)
+# Templates of these signals name the error best, for the fingerprint, in this order.
+TEMPLATE_PREFERENCE = (
+    Signal.ERROR_MESSAGE,
+    Signal.ERROR_LOG,
+    Signal.TEMPLATE_NEW,
+    Signal.TEMPLATE_BURST,
+    Signal.ALERT,
+    Signal.WORKFLOW_FAILED,
 )
 MANUAL_STEPS = (
     "Ask the customer when the problem happened and which trial it concerns",
@@ -51,7 +92,11 @@ class Conclusion:
     stuck_step: int | None = None
     evidence: list[str] = field(default_factory=list)
     first_symptom: dict | None = None
+    # The change that caused the trouble: a statement and the evidence line that shows it.
+    cause: dict | None = None
     impact: dict = field(default_factory=dict)
+    # True while the problem still shows in the evidence; the scan resolves it once False.
+    ongoing: bool = False
     steps: list[dict] = field(default_factory=list)
     playbook: str = ""
     alternatives: list[dict] = field(default_factory=list)
@@ -90,13 +135,21 @@ def conclusion_reach(*, snapshot: EvidenceSnapshot, findings: list[Finding]) -> 
             manual_steps=list(MANUAL_STEPS),
         )
 
-    ranked = hypotheses_rank(snapshot=snapshot, findings=findings)
+    ranked = hypotheses_calibrate(hypotheses_rank(snapshot=snapshot, findings=findings))
     chosen = ranked[0]
     if chosen.score < MIN_SCORE:
         return unknown_conclusion(findings=findings, ranked=ranked, checked=checked)
     return hypothesis_conclusion(
         snapshot=snapshot, findings=findings, ranked=ranked, checked=checked
     )
+
+
+def hypotheses_calibrate(ranked: list[Hypothesis]) -> list[Hypothesis]:
+    """Set each hypothesis' calibrated confidence and order by it, keeping ties in score order."""
+    for hypothesis in ranked:
+        # A fitted table may reach 1.0; the evidence is indirect, so the cap still holds.
+        hypothesis.confidence = min(calibrate(hypothesis.score, kind=hypothesis.code), MAX_SCORE)
+    return sorted(ranked, key=lambda hypothesis: -hypothesis.confidence)
 
 
 def hypothesis_conclusion(
@@ -115,18 +168,20 @@ def hypothesis_conclusion(
         kind=chosen.code,
         title=chosen.kind.title,
         summary=chosen.kind.summary.format(agent=agent or "the platform"),
-        confidence=chosen.score,
+        confidence=chosen.confidence,
         component=agent,
         workflow_id=workflow.workflow_id if workflow else None,
         stuck_step=workflow.step if workflow else None,
         evidence=evidence_lines(chosen=chosen, impact=impact),
-        first_symptom=first_symptom(findings=findings),
+        first_symptom=first_symptom(snapshot=snapshot, chosen=chosen, findings=findings),
+        cause=cause_describe(chosen=chosen),
         impact=impact,
+        ongoing=ongoing_check(snapshot=snapshot, chosen=chosen, findings=findings),
         playbook=chosen.kind.playbook,
         alternatives=[alternative_describe(hypothesis=item) for item in alternatives(ranked)],
         rejected=[rejected_describe(hypothesis=item) for item in rejected(ranked)],
         checked=checked,
-        template=chosen.templates[0] if chosen.templates else "",
+        template=fingerprint_template(chosen=chosen),
     )
     conclusion.steps = steps_build(kind=chosen.kind, chosen=chosen, workflow=workflow)
     if conclusion.band == "low":
@@ -137,7 +192,7 @@ def hypothesis_conclusion(
 def unknown_conclusion(
     *, findings: list[Finding], ranked: list[Hypothesis], checked: list[str]
 ) -> Conclusion:
-    symptom = first_symptom(findings=findings)
+    symptom = earliest_symptom(findings=findings)
     summary = "Symptoms found, but no known fault matches them"
     return Conclusion(
         kind=UNKNOWN_KIND,
@@ -146,6 +201,7 @@ def unknown_conclusion(
         confidence=ranked[0].score,
         evidence=[finding.text for finding in findings[:EVIDENCE_LIMIT]],
         first_symptom=symptom,
+        ongoing=any(finding.signal in STANDING_SIGNALS for finding in findings),
         rejected=[rejected_describe(hypothesis=item) for item in ranked],
         checked=checked,
         manual_steps=list(MANUAL_STEPS),
@@ -166,7 +222,7 @@ def alternative_describe(*, hypothesis: Hypothesis) -> dict:
         "kind": hypothesis.code,
         "title": hypothesis.kind.title,
         "summary": hypothesis.kind.summary.format(agent=hypothesis.agent or "the platform"),
-        "confidence": hypothesis.score,
+        "confidence": hypothesis.confidence,
         "affected_component": hypothesis.agent or "",
         "evidence": unique_texts(hypothesis.supporting),
         "evidence_against": hypothesis.against,
@@ -178,7 +234,7 @@ def rejected_describe(*, hypothesis: Hypothesis) -> dict:
     return {
         "kind": hypothesis.code,
         "title": hypothesis.kind.title,
-        "confidence": hypothesis.score,
+        "confidence": hypothesis.confidence,
         "evidence_against": against,
     }
 
@@ -206,7 +262,44 @@ def workflow_locate(*, chosen: Hypothesis, findings: list[Finding]) -> Finding |
     return (same_agent or candidates)[0]
 
 
-def first_symptom(*, findings: list[Finding]) -> dict | None:
+def first_symptom(
+    *, snapshot: EvidenceSnapshot, chosen: Hypothesis, findings: list[Finding]
+) -> dict | None:
+    """Return the cause's first failed or timed-out call, else the earliest symptom finding."""
+    operations = [
+        operation
+        for operation in snapshot.operations
+        if operation.agent == chosen.agent and operation.first_problem_at is not None
+    ]
+    if not operations:
+        return earliest_symptom(findings=findings)
+
+    first = min(operations, key=lambda operation: operation.first_problem_at)
+    return {
+        "text": first_call_text(snapshot=snapshot, operation=first),
+        "observed_at": first.first_problem_at.isoformat(),
+    }
+
+
+def first_call_text(*, snapshot: EvidenceSnapshot, operation: OperationStats) -> str:
+    calls = [
+        call
+        for call in snapshot.failed_calls
+        if call.agent == operation.agent and call.operation == operation.operation
+    ]
+    first = calls[0] if calls else None
+    label = "First timeout" if operation.timeouts else "First failure"
+    text = (
+        f"{label}: {operation.operation} call to {operation.agent} at "
+        f"{operation.first_problem_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    message = (first.error_message or first.error_type) if first else ""
+    if message:
+        text += f" ('{message_excerpt(text=message)}')"
+    return text
+
+
+def earliest_symptom(*, findings: list[Finding]) -> dict | None:
     symptoms = [
         finding
         for finding in findings
@@ -216,6 +309,63 @@ def first_symptom(*, findings: list[Finding]) -> dict | None:
         return None
     earliest = min(symptoms, key=lambda finding: finding.observed_at)
     return {"text": earliest.text, "observed_at": earliest.observed_at.isoformat()}
+
+
+def cause_describe(*, chosen: Hypothesis) -> dict:
+    """Describe the change behind the problem, with the evidence line that shows it best."""
+    statement = chosen.kind.cause.format(
+        agent=chosen.agent or "the platform",
+        version=deployed_version(chosen=chosen) or "a new version",
+    )
+    finding = cause_finding(chosen=chosen)
+    return {
+        "text": statement,
+        "evidence": finding.text if finding else None,
+        "observed_at": finding.observed_at.isoformat() if finding and finding.observed_at else None,
+    }
+
+
+def cause_finding(*, chosen: Hypothesis) -> Finding | None:
+    for signal in CAUSE_SIGNALS:
+        for finding, _weight in chosen.supporting:
+            if finding.signal == signal:
+                return finding
+    return None
+
+
+def fingerprint_template(*, chosen: Hypothesis) -> str:
+    """Return the template of the text evidence that names the error best."""
+    for signal in TEMPLATE_PREFERENCE:
+        for finding, _weight in chosen.supporting:
+            if finding.signal == signal and (finding.template or finding.example):
+                return finding.template or message_template(text=finding.example)
+    return chosen.templates[0] if chosen.templates else ""
+
+
+def ongoing_check(
+    *, snapshot: EvidenceSnapshot, chosen: Hypothesis, findings: list[Finding]
+) -> bool:
+    """Return whether the problem still shows, judged by the newest evidence of the cause."""
+    relevant = [finding for finding in findings if finding.agent in (chosen.agent, None)]
+    if any(finding.signal in STANDING_SIGNALS for finding in relevant):
+        return True
+
+    recent_since = snapshot.now - ONGOING_WINDOW
+    saturated = [finding for finding in relevant if finding.signal == Signal.METRIC_SATURATION]
+    if any(finding.observed_at and finding.observed_at >= recent_since for finding in saturated):
+        return True
+    return any(
+        operation_ongoing(operation=operation, recent_since=recent_since)
+        for operation in snapshot.operations
+        if operation.agent == chosen.agent
+    )
+
+
+def operation_ongoing(*, operation: OperationStats, recent_since) -> bool:
+    last_problem = operation.last_problem_at
+    if last_problem is None or last_problem < recent_since:
+        return False
+    return operation.last_success_at is None or operation.last_success_at < last_problem
 
 
 def impact_estimate(
@@ -229,10 +379,12 @@ def impact_estimate(
         if finding.signal in (Signal.WORKFLOW_STUCK, Signal.WORKFLOW_FAILED)
     }
     peer_trials = {peer.workflow_id for peer in peers if peer.workflow_id}
+    trials = sorted(trial for trial in own_trials | peer_trials if trial)
     return {
         "customers_affected": 1 + len(other_customers),
-        "trials_affected": len(own_trials | peer_trials),
-        "other_customer_ids": other_customers[:20],
+        "trials_affected": len(trials),
+        "other_customer_ids": other_customers[:IMPACT_ID_LIMIT],
+        "trial_ids": trials[:IMPACT_ID_LIMIT],
     }
 
 
@@ -340,7 +492,9 @@ def result_build(
             "workflow_id": conclusion.workflow_id,
             "stuck_step": conclusion.stuck_step,
             "first_symptom": conclusion.first_symptom,
+            "cause": conclusion.cause,
             "impact": conclusion.impact,
+            "ongoing": conclusion.ongoing,
         },
         "resolution_steps": conclusion.steps,
         "related_issues": related_issues,
@@ -350,3 +504,22 @@ def result_build(
         "checked": conclusion.checked,
         "manual_steps": conclusion.manual_steps,
     }
+
+
+def conclusion_from_snapshot(*, snapshot: EvidenceSnapshot) -> Conclusion:
+    return conclusion_reach(snapshot=snapshot, findings=findings_detect(snapshot=snapshot))
+
+
+def diagnose_snapshot(snapshot: EvidenceSnapshot) -> dict:
+    """Diagnose a snapshot without touching the database, as the evaluation harness needs.
+
+    The result has the API's shape with an empty diagnosis id and no related past issues, which
+    only stored diagnoses provide.
+    """
+    conclusion = conclusion_from_snapshot(snapshot=snapshot)
+    return result_build(
+        diagnosis_id="",
+        customer_id=snapshot.customer_id,
+        conclusion=conclusion,
+        related_issues=[],
+    )

@@ -23,6 +23,13 @@ class ImpactOut(Schema):
     customers_affected: int = 0
     trials_affected: int = 0
     other_customer_ids: list[str] = []
+    trial_ids: list[str] = []
+
+
+class CauseOut(Schema):
+    text: str
+    evidence: str | None = None
+    observed_at: str | None = None
 
 
 class RootCauseOut(Schema):
@@ -34,7 +41,9 @@ class RootCauseOut(Schema):
     workflow_id: str | None = None
     stuck_step: int | None = None
     first_symptom: FirstSymptomOut | None = None
+    cause: CauseOut | None = None
     impact: ImpactOut | None = None
+    ongoing: bool = False
 
 
 class ResolutionStepOut(Schema):
@@ -52,6 +61,7 @@ class RelatedIssueOut(Schema):
     similarity: float
     resolved: bool
     resolution: str
+    match: Literal["fingerprint", "component", "kind", "text"] = "text"
 
 
 class AlternativeOut(Schema):
@@ -92,3 +102,41 @@ class ResolvedOut(Schema):
     resolved_at: str
     resolution: str
     resolved_by: str | None = None
+
+
+class AffectedCustomerOut(Schema):
+    customer_id: str
+    name: str
+    url: str
+    first_seen: str
+    last_seen: str
+    occurrences: int
+    trial_ids: list[str]
+    diagnosis_id: str | None = None
+
+
+class ActiveIssueOut(Schema):
+    issue_id: str
+    kind: str
+    title: str
+    component: str
+    summary: str
+    severity: Literal["critical", "major", "minor"]
+    confidence: float
+    scope: Literal["customer", "platform"]
+    customer_id: str | None = None
+    customers_affected: int
+    trials_affected: int
+    occurrences: int
+    first_seen: str
+    last_seen: str
+    diagnosis_id: str | None = None
+    # The customer overview of the most recently affected customer, where the diagnosis waits.
+    url: str | None = None
+    affected_customers: list[AffectedCustomerOut]
+
+
+class ActiveIssueListOut(Schema):
+    count: int
+    last_scan_at: str | None = None
+    active_issues: list[ActiveIssueOut]

@@ -8,8 +8,8 @@ counts once however many findings repeat it; every repeat is still listed as evi
 from dataclasses import dataclass, field
 
 from diagnostics.catalog import CATALOG, ORCHESTRATOR, FaultKind, Penalty, orchestrator_agent
-from diagnostics.detectors import TEXT_SIGNALS, Finding, Signal
 from diagnostics.evidence import EvidenceSnapshot
+from diagnostics.findings import TEMPLATE_SIGNALS, TEXT_SIGNALS, Finding, Signal
 from diagnostics.text import message_template
 
 # The highest confidence the detective claims: the evidence is indirect, never proof.
@@ -18,7 +18,7 @@ MAX_SCORE = 0.97
 MIN_SCORE = 0.15
 
 # Findings whose example text is matched against the kinds' error-text rules.
-TEXT_BEARING_SIGNALS = (*TEXT_SIGNALS, Signal.ALERT, Signal.WORKFLOW_FAILED)
+TEXT_BEARING_SIGNALS = (*TEXT_SIGNALS, *TEMPLATE_SIGNALS, Signal.ALERT, Signal.WORKFLOW_FAILED)
 
 
 @dataclass
@@ -26,6 +26,8 @@ class Hypothesis:
     kind: FaultKind
     agent: str | None
     score: float = 0.0
+    # The score mapped through the fitted calibration table; set by the reasoning step.
+    confidence: float = 0.0
     # Findings that argue for the kind, each with the weight it earned, strongest first.
     supporting: list[tuple[Finding, float]] = field(default_factory=list)
     against: list[str] = field(default_factory=list)
@@ -63,6 +65,7 @@ def hypothesis_score(
 
     text_weight = text_support(kind=kind, relevant=relevant, hypothesis=hypothesis)
     metric_weight = metric_support(kind=kind, relevant=relevant, hypothesis=hypothesis)
+    shift_weight = metric_shift_support(kind=kind, relevant=relevant, hypothesis=hypothesis)
     signal_weights = signal_support(kind=kind, relevant=relevant, hypothesis=hypothesis)
     has_key = bool((text_weight and kind.text_is_key) or metric_weight) or any(
         finding.signal in kind.key_signals for finding in relevant
@@ -72,7 +75,9 @@ def hypothesis_score(
         hypothesis.against.append(kind.missing)
         return hypothesis
 
-    weights = [weight for weight in (text_weight, metric_weight, *signal_weights) if weight]
+    weights = [
+        weight for weight in (text_weight, metric_weight, shift_weight, *signal_weights) if weight
+    ]
     penalty = penalties_apply(
         kind=kind, agent=agent, relevant=relevant, snapshot=snapshot, hypothesis=hypothesis
     )
@@ -119,15 +124,31 @@ def text_weight(*, kind: FaultKind, finding: Finding) -> float:
 
 
 def metric_support(*, kind: FaultKind, relevant: list[Finding], hypothesis: Hypothesis) -> float:
-    matched = [
+    """Add saturated metrics of the kind; return their weight, which makes the kind's key."""
+    saturated = kind_metric_findings(kind=kind, relevant=relevant, signal=Signal.METRIC_SATURATION)
+    for finding in saturated:
+        hypothesis.supporting.append((finding, kind.metric_weight))
+    return kind.metric_weight if saturated else 0.0
+
+
+def metric_shift_support(
+    *, kind: FaultKind, relevant: list[Finding], hypothesis: Hypothesis
+) -> float:
+    """Add metrics of the kind that rose against their baseline; never the kind's key alone."""
+    shifted = kind_metric_findings(kind=kind, relevant=relevant, signal=Signal.METRIC_SHIFT)
+    for finding in shifted:
+        hypothesis.supporting.append((finding, kind.metric_shift_weight))
+    return kind.metric_shift_weight if shifted else 0.0
+
+
+def kind_metric_findings(
+    *, kind: FaultKind, relevant: list[Finding], signal: Signal
+) -> list[Finding]:
+    return [
         finding
         for finding in relevant
-        if finding.signal == Signal.METRIC_SATURATION
-        and finding.data.get("metric") in kind.metric_names
+        if finding.signal == signal and finding.data.get("metric") in kind.metric_names
     ]
-    for finding in matched:
-        hypothesis.supporting.append((finding, kind.metric_weight))
-    return kind.metric_weight if matched else 0.0
 
 
 def signal_support(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -11,11 +11,18 @@ from rapidfuzz import fuzz
 
 from customers.models import Customer
 from diagnostics.catalog import NONE_KIND, RESTART_AGENT, RETRY_WORKFLOW
-from diagnostics.models import Diagnosis
+from diagnostics.models import ActiveIssue, ActiveIssueCustomer, Diagnosis, ScanState
 from diagnostics.reasoning import Conclusion
+from diagnostics.text import message_template
 
 PAST_ISSUE_LIMIT = 200
+SAME_KIND_LIMIT = 50
 RELATED_LIMIT = 5
+EVIDENCE_TEXT_LINES = 6
+ACTIVE_ISSUE_LIMIT = 50
+# Affected customers listed with each active issue; the count gives the rest.
+AFFECTED_SHOWN = 5
+MATCH_NAMES = {3: "fingerprint", 2: "component", 1: "kind", 0: "text"}
 # Past issues with a different fingerprint are listed only from this text similarity up.
 TEXT_SIMILARITY_MIN = 0.6
 
@@ -25,6 +32,7 @@ class PastIssue:
     diagnosis_id: str
     customer_id: str
     kind: str
+    component: str
     fingerprint: str
     text: str
     created_at: datetime
@@ -32,53 +40,85 @@ class PastIssue:
     resolution: str
 
 
-def past_issues_list(*, since: datetime) -> list[PastIssue]:
-    """Return resolved diagnoses and every diagnosis since `since`, newest first, in one query."""
-    rows = (
+PAST_ISSUE_FIELDS = (
+    "diagnosis_id",
+    "customer__customer_id",
+    "kind",
+    "component",
+    "fingerprint",
+    "summary",
+    "issue_description",
+    "result__root_cause__evidence",
+    "created_at",
+    "resolved_at",
+    "resolution",
+)
+
+
+def past_issues_list(*, since: datetime, kind: str = "", fingerprint: str = "") -> list[PastIssue]:
+    """Return past diagnoses to compare with a new one, newest first, in two queries.
+
+    The first query takes resolved diagnoses of the same kind however old, so that a busy day
+    cannot push the best matches out; the second takes resolved diagnoses and every diagnosis
+    since `since`, for text similarity and the count of similar issues.
+    """
+    same_kind = (
+        Diagnosis.objects.filter(kind=kind, resolved_at__isnull=False)
+        .order_by("-resolved_at")
+        .values(*PAST_ISSUE_FIELDS)[:SAME_KIND_LIMIT]
+        if kind and kind != NONE_KIND
+        else []
+    )
+    recent = (
         Diagnosis.objects.filter(Q(resolved_at__isnull=False) | Q(created_at__gte=since))
         .exclude(kind=NONE_KIND)
         .order_by("-created_at")
-        .values(
-            "diagnosis_id",
-            "customer__customer_id",
-            "kind",
-            "fingerprint",
-            "summary",
-            "issue_description",
-            "created_at",
-            "resolved_at",
-            "resolution",
-        )[:PAST_ISSUE_LIMIT]
+        .values(*PAST_ISSUE_FIELDS)[:PAST_ISSUE_LIMIT]
     )
-    return [
-        PastIssue(
-            diagnosis_id=row["diagnosis_id"],
-            customer_id=row["customer__customer_id"],
+    rows = {row["diagnosis_id"]: row for row in [*same_kind, *recent]}
+    issues = [past_issue_build(row=row) for row in rows.values()]
+    return sorted(issues, key=lambda issue: issue.created_at, reverse=True)
+
+
+def past_issue_build(*, row: dict) -> PastIssue:
+    return PastIssue(
+        diagnosis_id=row["diagnosis_id"],
+        customer_id=row["customer__customer_id"],
+        kind=row["kind"],
+        component=row["component"],
+        fingerprint=row["fingerprint"],
+        text=similarity_text(
             kind=row["kind"],
+            summary=row["summary"],
             fingerprint=row["fingerprint"],
-            text=similarity_text(
-                kind=row["kind"],
-                summary=row["summary"],
-                fingerprint=row["fingerprint"],
-                description=row["issue_description"],
-            ),
-            created_at=row["created_at"],
-            resolved_at=row["resolved_at"],
-            resolution=row["resolution"],
-        )
-        for row in rows
-    ]
+            description=row["issue_description"],
+            evidence=row["result__root_cause__evidence"] or [],
+        ),
+        created_at=row["created_at"],
+        resolved_at=row["resolved_at"],
+        resolution=row["resolution"],
+    )
 
 
-def similarity_text(*, kind: str, summary: str, fingerprint: str, description: str) -> str:
+def similarity_text(
+    *, kind: str, summary: str, fingerprint: str, description: str, evidence: list[str]
+) -> str:
+    """Join what describes an issue, with ids and numbers masked so they do not count."""
     template = fingerprint.split("|", 2)[-1] if fingerprint else ""
-    return " ".join(part for part in (kind, summary, template, description) if part)
+    lines = [line for line in evidence[:EVIDENCE_TEXT_LINES] if isinstance(line, str)]
+    parts = (kind, summary, template, description, *lines)
+    return message_template(text=" ".join(part for part in parts if part))
 
 
 def related_issues_rank(
     *, conclusion: Conclusion, issue_description: str, past: list[PastIssue]
 ) -> list[dict]:
-    """Rank resolved past issues: same fingerprint first, then same kind, then text similarity."""
+    """Rank resolved past issues by fingerprint match first, then by text similarity.
+
+    Fingerprint match: kind, component and error template all equal (similarity 1.0), then
+    kind and component equal, then kind alone. Text similarity is rapidfuzz's token-set ratio
+    of the kinds, summaries, templates, descriptions and evidence lines.
+    """
     if conclusion.kind == NONE_KIND:
         return []
 
@@ -87,19 +127,17 @@ def related_issues_rank(
         summary=conclusion.summary,
         fingerprint=conclusion.fingerprint,
         description=issue_description,
+        evidence=conclusion.evidence,
     )
     scored = []
     for issue in past:
         if issue.resolved_at is None:
             continue
-        same_fingerprint = issue.fingerprint == conclusion.fingerprint
-        similarity = (
-            1.0 if same_fingerprint else round(fuzz.token_set_ratio(text, issue.text) / 100, 2)
-        )
-        if not same_fingerprint and similarity < TEXT_SIMILARITY_MIN:
+        match = fingerprint_match(conclusion=conclusion, issue=issue)
+        similarity = 1.0 if match == 3 else round(fuzz.token_set_ratio(text, issue.text) / 100, 2)
+        if match < 2 and similarity < TEXT_SIMILARITY_MIN:
             continue
-        rank = (same_fingerprint, issue.kind == conclusion.kind, similarity, issue.resolved_at)
-        scored.append((rank, issue, similarity))
+        scored.append(((match, similarity, issue.resolved_at), issue, similarity, match))
 
     scored.sort(key=lambda item: item[0], reverse=True)
     return [
@@ -109,9 +147,19 @@ def related_issues_rank(
             "similarity": similarity,
             "resolved": True,
             "resolution": issue.resolution,
+            "match": MATCH_NAMES[match],
         }
-        for _rank, issue, similarity in scored[:RELATED_LIMIT]
+        for _rank, issue, similarity, match in scored[:RELATED_LIMIT]
     ]
+
+
+def fingerprint_match(*, conclusion: Conclusion, issue: PastIssue) -> int:
+    """Return 3 for the same fingerprint, 2 for the same kind and component, 1 for the kind."""
+    if issue.fingerprint == conclusion.fingerprint:
+        return 3
+    if issue.kind != conclusion.kind:
+        return 0
+    return 2 if issue.component == conclusion.component else 1
 
 
 def similar_issue_count(
@@ -176,3 +224,93 @@ def confirmation_url(*, name: str, path: str, customer_id: str, query: dict) -> 
         # TODO: drop this fallback once the actions app names its confirmation pages.
         base = path
     return f"{base}?{urlencode(query)}"
+
+
+def diagnosis_for_panel(*, customer: Customer, max_age: timedelta) -> Diagnosis | None:
+    """Return the diagnosis the panel shows: the newest one while young, else the scan's one.
+
+    The scan keeps a diagnosis for every customer of an open active issue, so an operator who
+    follows the issue finds it ready even when it is older than `max_age`.
+    """
+    recent = diagnosis_latest(customer=customer, max_age=max_age)
+    if recent is not None:
+        return recent
+    link = (
+        ActiveIssueCustomer.objects.filter(
+            customer=customer,
+            cleared_at__isnull=True,
+            issue__status=ActiveIssue.Status.OPEN,
+            diagnosis__isnull=False,
+        )
+        .select_related("diagnosis")
+        .order_by("-diagnosis__created_at")
+        .first()
+    )
+    return link.diagnosis if link else None
+
+
+def customer_active_issues(*, customer: Customer) -> list[ActiveIssue]:
+    """Return the open active issues that affect the customer, most severe first."""
+    issues = ActiveIssue.objects.filter(
+        status=ActiveIssue.Status.OPEN,
+        affected__customer=customer,
+        affected__cleared_at__isnull=True,
+    )
+    ranked = issues.annotate(severity_rank=severity_rank())
+    return list(ranked.order_by("severity_rank", "-last_seen"))
+
+
+def severity_rank() -> Case:
+    return Case(
+        *(
+            When(severity=severity, then=Value(rank))
+            for severity, rank in ActiveIssue.SEVERITY_ORDER.items()
+        ),
+        default=Value(len(ActiveIssue.SEVERITY_ORDER)),
+        output_field=IntegerField(),
+    )
+
+
+def active_issues_open_list(
+    *, limit: int = ACTIVE_ISSUE_LIMIT, customer_id: str | None = None
+) -> list[ActiveIssue]:
+    """List open active issues, most severe and most recent first, in two queries.
+
+    Each issue carries `recent_affected`: its newest affected customers, at most
+    AFFECTED_SHOWN, with the customer and the diagnosis joined.
+    """
+    recent_affected = Prefetch(
+        "affected",
+        queryset=ActiveIssueCustomer.objects.filter(cleared_at__isnull=True)
+        .select_related("customer", "diagnosis")
+        .order_by("-last_seen", "-id")[:AFFECTED_SHOWN],
+        to_attr="recent_affected",
+    )
+    issues = ActiveIssue.objects.filter(status=ActiveIssue.Status.OPEN)
+    if customer_id:
+        issues = issues.filter(
+            affected__customer__customer_id=customer_id, affected__cleared_at__isnull=True
+        )
+    return list(
+        issues.annotate(severity_rank=severity_rank())
+        .select_related("latest_diagnosis")
+        .prefetch_related(recent_affected)
+        .order_by("severity_rank", "-last_seen", "-id")[:limit]
+    )
+
+
+def covered_customer_ids() -> set[int]:
+    """Return ids of customers that an open active issue already lists."""
+    return set(
+        ActiveIssueCustomer.objects.filter(
+            issue__status=ActiveIssue.Status.OPEN, cleared_at__isnull=True
+        ).values_list("customer_id", flat=True)
+    )
+
+
+def last_scan_finished_at() -> datetime | None:
+    return (
+        ScanState.objects.filter(name=ScanState.ACTIVE_ISSUES)
+        .values_list("finished_at", flat=True)
+        .first()
+    )

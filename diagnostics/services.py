@@ -7,13 +7,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from diagnostics.detectors import findings_detect
-from diagnostics.evidence import evidence_collect
+from diagnostics.evidence import EvidenceSnapshot, evidence_collect
 from diagnostics.models import Diagnosis
-from diagnostics.reasoning import conclusion_reach, result_build
+from diagnostics.reasoning import (
+    Conclusion,
+    conclusion_from_snapshot,
+    diagnose_snapshot,
+    result_build,
+)
 from diagnostics.selectors import past_issues_list, related_issues_rank, similar_issue_count
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["diagnose_snapshot", "diagnosis_create", "diagnosis_resolve", "diagnosis_store"]
 
 RESOLUTION_MAX_LENGTH = 2000
 
@@ -27,14 +33,36 @@ class DiagnosisAlreadyResolved(DiagnosisResolveError):
 
 
 def diagnosis_create(
-    *, customer: Customer, issue_description: str = "", requested_by=None
+    *,
+    customer: Customer,
+    issue_description: str = "",
+    requested_by=None,
+    snapshot: EvidenceSnapshot | None = None,
 ) -> Diagnosis:
-    """Collect the customer's evidence, reason over it and store the diagnosis."""
-    snapshot = evidence_collect(customer=customer)
-    findings = findings_detect(snapshot=snapshot)
-    conclusion = conclusion_reach(snapshot=snapshot, findings=findings)
+    """Collect the customer's evidence (unless given), reason over it and store the diagnosis."""
+    snapshot = snapshot or evidence_collect(customer=customer)
+    conclusion = conclusion_from_snapshot(snapshot=snapshot)
+    return diagnosis_store(
+        customer=customer,
+        snapshot=snapshot,
+        conclusion=conclusion,
+        issue_description=issue_description,
+        requested_by=requested_by,
+    )
 
-    past = past_issues_list(since=snapshot.since)
+
+def diagnosis_store(
+    *,
+    customer: Customer,
+    snapshot: EvidenceSnapshot,
+    conclusion: Conclusion,
+    issue_description: str = "",
+    requested_by=None,
+) -> Diagnosis:
+    """Add related past issues to a conclusion and store it as a diagnosis."""
+    past = past_issues_list(
+        since=snapshot.since, kind=conclusion.kind, fingerprint=conclusion.fingerprint
+    )
     related = related_issues_rank(
         conclusion=conclusion, issue_description=issue_description, past=past
     )

@@ -11,12 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 from customers.models import Customer
 from diagnostics.models import Diagnosis
 from diagnostics.reasoning import confidence_band
-from diagnostics.selectors import diagnosis_latest, quick_action_url
+from diagnostics.selectors import customer_active_issues, diagnosis_for_panel, quick_action_url
 from diagnostics.services import DiagnosisResolveError, diagnosis_create, diagnosis_resolve
 
 logger = logging.getLogger(__name__)
 
-# The panel shows the newest diagnosis while it is this young, and diagnoses afresh after.
+# The panel shows the newest diagnosis while it is this young, else the one the proactive scan
+# keeps for the customer's open active issue, and diagnoses afresh when neither exists.
 PANEL_REUSE_AGE = timedelta(minutes=5)
 TEMPLATE = "diagnostics/panel.html"
 
@@ -24,7 +25,7 @@ TEMPLATE = "diagnostics/panel.html"
 @require_GET
 def diagnosis_panel(request: HttpRequest, customer_id: str) -> HttpResponse:
     customer = get_object_or_404(Customer, customer_id=customer_id)
-    diagnosis = diagnosis_latest(customer=customer, max_age=PANEL_REUSE_AGE)
+    diagnosis = diagnosis_for_panel(customer=customer, max_age=PANEL_REUSE_AGE)
     if diagnosis is None:
         diagnosis = diagnosis_create(customer=customer, requested_by=request.user)
     return panel_render(request=request, customer=customer, diagnosis=diagnosis)
@@ -93,6 +94,7 @@ def panel_render(
         "confidence_percent": round(confidence * 100),
         "confidence_band": confidence_band(confidence=confidence),
         "resolve_error": resolve_error,
+        "active_issues": customer_active_issues(customer=customer),
     }
     template = f"{TEMPLATE}#panel" if request.htmx else TEMPLATE
     response = render(request, template, context, status=status)

@@ -2,14 +2,37 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 
-from customers.selectors import active_issues_list
+from customers.selectors import active_issues_list as blocked_trials_list
+from diagnostics.presenters import active_issue_describe
+from diagnostics.scan import active_issues_scan_in_background
+from diagnostics.selectors import active_issues_open_list, covered_customer_ids
 
 
 @never_cache
 @vary_on_headers("HX-Request")
 def dashboard(request):
-    """Show the search box and the active issues. The htmx poll re-renders the issues alone."""
+    """Show the search box and the active issues. The htmx poll re-renders the issues alone.
+
+    Where no beat process runs (the demo), a request also starts the proactive scan on a
+    background thread at most once per scan interval; the response never waits for it.
+    """
+    active_issues_scan_in_background()
+
     template = "helpdesk/dashboard.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#active_issues"
-    return render(request, template, {"issues": active_issues_list()})
+    return render(request, template, dashboard_context())
+
+
+def dashboard_context() -> dict:
+    """Build the active issues widget: scan issues, then stuck or failed trials they miss."""
+    active_issues = [active_issue_describe(issue=issue) for issue in active_issues_open_list()]
+    blocked = blocked_trials_list()
+    if active_issues and blocked:
+        covered = covered_customer_ids()
+        blocked = [entry for entry in blocked if entry.customer.pk not in covered]
+    return {
+        "active_issues": active_issues,
+        "issues": blocked,
+        "issue_count": len(active_issues) + len(blocked),
+    }

@@ -145,3 +145,9 @@ def celery_worker_process(transactional_db):
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     return shutil.which(CHROMIUM_PATH) or CHROMIUM_PATH
+
+
+@pytest.fixture(autouse=True)
+def no_scan_from_web(settings):
+    """Keep the dashboard from starting the proactive scan on a thread; tests run it directly."""
+    settings.HELPDESK_SCAN_IN_WEB = False

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from customers.models import Agent, Trial
 from diagnostics.models import Diagnosis
-from telemetry.models import Interaction
+from telemetry.models import Alert, Interaction, LogTemplate, MetricSample
 from tests.factories import (
     AgentAssignmentFactory,
     AgentFactory,
@@ -156,3 +156,87 @@ def healthy_build(*, customer_id: str = "cust-healthy"):
             started_at=now - timedelta(minutes=minutes),
         )
     return customer
+
+
+def metric_sample_build(
+    *,
+    name: str,
+    agent,
+    value: float,
+    timestamp,
+    customer=None,
+    attributes: dict | None = None,
+    series: str = "",
+):
+    attributes = attributes or {}
+    return MetricSample.objects.create(
+        name=name,
+        kind=MetricSample.Kind.GAUGE,
+        agent=agent,
+        customer=customer,
+        attributes=attributes,
+        series=series or f"{name}-{agent.name}-{sorted(attributes.items())}"[:32],
+        timestamp=timestamp,
+        value=value,
+    )
+
+
+def pool_samples_build(*, agent, used: float, size: float = 100, timestamp=None):
+    """Store a pool's connections in use and its size, as OpenTelemetry names them."""
+    timestamp = timestamp or timezone.now() - timedelta(minutes=1)
+    pool = {"db.client.connection.pool.name": f"{agent.name.lower()}-primary"}
+    metric_sample_build(
+        name="db.client.connection.max",
+        agent=agent,
+        value=size,
+        timestamp=timestamp,
+        attributes=pool,
+        series=f"max-{agent.name}",
+    )
+    return metric_sample_build(
+        name="db.client.connection.count",
+        agent=agent,
+        value=used,
+        timestamp=timestamp,
+        attributes={**pool, "db.client.connection.state": "used"},
+        series=f"used-{agent.name}",
+    )
+
+
+def alert_build(*, name: str, agent=None, customer=None, summary: str = "", severity="critical"):
+    return Alert.objects.create(
+        fingerprint=f"fp-{name}-{Alert.objects.count()}",
+        name=name,
+        status=Alert.Status.FIRING,
+        severity=severity,
+        summary=summary,
+        labels={"alertname": name},
+        starts_at=timezone.now() - timedelta(minutes=5),
+        agent=agent,
+        customer=customer,
+    )
+
+
+def template_logs_build(*, customer, agent_name: str, template: str, body: str, times: list):
+    """Store warning records of one mined template at the given times."""
+    now = timezone.now()
+    log_template = LogTemplate.objects.filter(template=template).first()
+    if log_template is None:
+        log_template = LogTemplate.objects.create(
+            cluster_id=LogTemplate.objects.count() + 1,
+            template=template,
+            first_seen=min(times),
+            last_seen=now,
+        )
+    for moment in times:
+        LogRecordFactory(
+            interaction=None,
+            customer=customer,
+            service_name=agent_name,
+            body=body,
+            severity_number=17,
+            severity_text="ERROR",
+            timestamp=moment,
+            template=log_template,
+        )
+    return log_template

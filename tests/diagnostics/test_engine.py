@@ -96,12 +96,32 @@ def test_story_alternatives_and_rejected():
     ]
 
 
-def test_story_first_symptom_is_stuck_step():
-    root_cause = diagnosis_create(customer=story_build()).result["root_cause"]
+def test_story_first_symptom_is_first_timeout():
+    customer = story_build()
+    first_timeout = customer.interactions.filter(status="timeout").order_by("started_at").first()
+
+    root_cause = diagnosis_create(customer=customer).result["root_cause"]
 
     assert root_cause["first_symptom"]["text"] == (
-        "Workflow trial-wf-12345 stuck at Step 7/15 (47%) for 12 min"
+        f"First timeout: retrieve_context call to WowMemory at "
+        f"{first_timeout.started_at:%Y-%m-%d %H:%M:%S} UTC "
+        "('Database connection timeout after 30s')"
     )
+    assert root_cause["first_symptom"]["observed_at"] == first_timeout.started_at.isoformat()
+
+
+def test_story_cause_apart_from_symptom():
+    root_cause = diagnosis_create(customer=story_build()).result["root_cause"]
+
+    assert root_cause["cause"]["text"] == (
+        "WowMemory's database connection pool is exhausted, so calls wait for a connection "
+        "until they time out"
+    )
+    assert root_cause["cause"]["evidence"] == (
+        "WowMemory error logs: 'Connection timeout after 30s' (3 records)"
+    )
+    assert root_cause["impact"]["trial_ids"] == ["trial-wf-12345"]
+    assert root_cause["ongoing"] is True
 
 
 def test_story_stored_with_fingerprint():
@@ -457,8 +477,10 @@ def test_related_issues_fingerprint_first():
         "similarity": 1.0,
         "resolved": True,
         "resolution": "Restarted agent",
+        "match": "fingerprint",
     }
     assert 0.6 <= related[1]["similarity"] < 1.0
+    assert related[1]["match"] == "kind"
 
 
 def test_resolved_diagnosis_becomes_related():
@@ -513,5 +535,5 @@ def test_query_count_independent_of_volume():
     with CaptureQueriesContext(connection) as large:
         diagnosis_create(customer=customer)
 
-    assert len(small.captured_queries) == 10
+    assert len(small.captured_queries) == 14
     assert len(large.captured_queries) == len(small.captured_queries)
