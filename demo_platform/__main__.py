@@ -1,8 +1,8 @@
 """Run the demo platform: `python -m demo_platform --port 8100 --helpdesk-url ...`.
 
 Every option can also come from the environment (DEMO_PLATFORM_PORT, HELPDESK_URL,
-HELPDESK_INGEST_TOKEN, PLATFORM_API_TOKEN, DEMO_PLATFORM_CUSTOMERS, DEMO_PLATFORM_SEED); the
-command line wins.
+HELPDESK_INGEST_TOKEN, PLATFORM_API_TOKEN, DEMO_PLATFORM_CUSTOMERS, DEMO_PLATFORM_SEED,
+DEMO_PLATFORM_METRIC_INTERVAL_MS); the command line wins.
 """
 
 import argparse
@@ -57,6 +57,12 @@ def arguments_parse(argv: list[str] | None = None) -> PlatformConfig:
         help="Seed of the world; load_demo must use the same one.",
     )
     parser.add_argument(
+        "--metric-interval-ms",
+        type=int,
+        default=int(environ.get("DEMO_PLATFORM_METRIC_INTERVAL_MS", "2000")),
+        help="How often metrics are collected and exported to the help desk, in milliseconds.",
+    )
+    parser.add_argument(
         "--no-new-trials",
         action="store_true",
         help="Do not start new trials; only the world's running trials progress.",
@@ -70,6 +76,7 @@ def arguments_parse(argv: list[str] | None = None) -> PlatformConfig:
         customer_count=options.customers,
         seed=options.seed,
         start_new_trials=not options.no_new_trials,
+        metric_interval_ms=options.metric_interval_ms,
     )
 
 

@@ -150,7 +150,10 @@ class EventSender:
 
     Delivery failures (the help desk not up yet, a timeout, a 5xx) are retried until the
     deadline and then logged and dropped, so the platform keeps running without the help desk.
+    Subclasses post other JSON items by overriding PATH and body_for.
     """
+
+    PATH = EVENTS_PATH
 
     def __init__(
         self,
@@ -159,7 +162,7 @@ class EventSender:
         ingest_token: str,
         delivery_lock: AbstractContextManager | None = None,
     ):
-        self.url = helpdesk_url.rstrip("/") + EVENTS_PATH
+        self.url = helpdesk_url.rstrip("/") + self.PATH
         # Shared with the OTLP exporters so the platform sends one request at a time.
         self.delivery_lock = delivery_lock or threading.Lock()
         self.session = requests.Session()
@@ -182,7 +185,7 @@ class EventSender:
             try:
                 self.queue.put_nowait(event)
             except queue.Full:
-                logger.error("Event queue full, dropping event", extra={"type": event["type"]})
+                logger.error("Send queue full, dropping item", extra={"path": self.PATH})
                 self.settle(1)
 
     def settle(self, count: int) -> None:
@@ -233,35 +236,48 @@ class EventSender:
             if outcome != "retry":
                 return
             if self.stopping.is_set() or time.monotonic() + delay > deadline:
-                logger.error("Events not delivered, dropping batch", extra={"count": len(batch)})
+                logger.error(
+                    "Batch not delivered, dropping it",
+                    extra={"path": self.PATH, "count": len(batch)},
+                )
                 return
             self.stopping.wait(delay)
             delay = min(delay * 2, 5.0)
+
+    def body_for(self, batch: list[dict]) -> dict:
+        return {"events": batch}
 
     def batch_post(self, batch: list[dict]) -> str:
         """Post one batch; return "done", or "retry" for a failure worth retrying."""
         try:
             with self.delivery_lock:
-                response = self.session.post(self.url, json={"events": batch}, timeout=10)
+                response = self.session.post(self.url, json=self.body_for(batch), timeout=10)
         except requests.RequestException as error:
-            logger.warning("Event delivery failed, will retry", extra={"error": str(error)})
+            logger.warning(
+                "Delivery failed, will retry", extra={"path": self.PATH, "error": str(error)}
+            )
             return "retry"
         if response.status_code >= 500 or response.status_code == 429:
             logger.warning(
-                "Event delivery failed, will retry", extra={"status": response.status_code}
+                "Delivery failed, will retry",
+                extra={"path": self.PATH, "status": response.status_code},
             )
             return "retry"
         if response.status_code != 200:
             logger.error(
-                "Events rejected by the help desk, dropping batch",
-                extra={"status": response.status_code, "body": response.text[:500]},
+                "Batch rejected by the help desk, dropping it",
+                extra={
+                    "path": self.PATH,
+                    "status": response.status_code,
+                    "body": response.text[:500],
+                },
             )
             return "done"
         self.delivered += len(batch)
         rejected = response.json().get("rejected") or []
         if rejected:
             logger.warning(
-                "Help desk rejected some events",
-                extra={"count": len(rejected), "first": rejected[0]},
+                "Help desk rejected some items",
+                extra={"path": self.PATH, "count": len(rejected), "first": rejected[0]},
             )
         return "done"

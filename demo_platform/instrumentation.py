@@ -18,6 +18,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import LogRecordExporter
+from opentelemetry.sdk.metrics.export import MetricExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -222,6 +223,29 @@ class SerialLogExporter(LogRecordExporter):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.exporter.force_flush(timeout_millis)
+
+
+class SerialMetricExporter(MetricExporter):
+    """Export through the wrapped exporter while holding the process-wide delivery lock.
+
+    The wrapper keeps the SDK's default preferences (cumulative temporality, default
+    aggregations), which are also OTLPMetricExporter's defaults.
+    """
+
+    def __init__(self, exporter: MetricExporter, lock: threading.Lock):
+        super().__init__()
+        self.exporter = exporter
+        self.lock = lock
+
+    def export(self, metrics_data, timeout_millis: float = 10_000, **kwargs):
+        with self.lock:
+            return self.exporter.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs) -> None:
+        self.exporter.shutdown(timeout_millis=timeout_millis, **kwargs)
 
 
 def otlp_telemetry_create(

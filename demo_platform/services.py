@@ -2,7 +2,9 @@
 
 The world's history becomes OTLP ExportTraceServiceRequest and ExportLogsServiceRequest
 messages, built by the OpenTelemetry SDK and its OTLP encoder exactly as the platform process
-exports them, and its state becomes platform events. telemetry.services ingests all three.
+exports them, and its state becomes platform events. The last 15 minutes of metrics become an
+ExportMetricsServiceRequest with the series the platform exports live, and each active fault
+its firing alert. telemetry.services ingests them all.
 """
 
 import logging
@@ -17,8 +19,10 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogR
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from demo_platform.alerts import RECEIVER, fault_alert
 from demo_platform.events import world_events
 from demo_platform.instrumentation import AgentTelemetry
+from demo_platform.metrics import metric_history_request
 from demo_platform.workflow import AGENT_VERSIONS
 from demo_platform.world import (
     DEFAULT_CUSTOMER_COUNT,
@@ -27,8 +31,15 @@ from demo_platform.world import (
     World,
     world_build,
 )
+from telemetry.alert_ingest import Notification
 from telemetry.models import Interaction
-from telemetry.services import logs_ingest, platform_events_ingest, traces_ingest
+from telemetry.services import (
+    alerts_ingest,
+    logs_ingest,
+    metrics_ingest,
+    platform_events_ingest,
+    traces_ingest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +57,8 @@ class DemoLoadResult:
     spans: int = 0
     log_records: int = 0
     events: int = 0
+    metric_points: int = 0
+    alerts: int = 0
     rejected: int = 0
     operator_created: bool = False
 
@@ -117,6 +130,10 @@ def demo_world_load(
 
     events = world_events(world, agent_versions=AGENT_VERSIONS, with_history=True)
     trace_requests, log_requests = world_telemetry_encode(world=world)
+    metric_request = metric_history_request(
+        faults=world.faults.values(), anchor=world.anchor, seed=seed
+    )
+    alerts = [fault_alert(fault) for fault in world.faults.values()]
     result = DemoLoadResult(loaded=True, customers=len(world.customers), trials=len(world.trials))
 
     with transaction.atomic():
@@ -131,6 +148,15 @@ def demo_world_load(
             ingested = logs_ingest(request=request)
             result.log_records += ingested.accepted
             result.rejected += ingested.rejected
+        ingested = metrics_ingest(request=metric_request)
+        result.metric_points = ingested.accepted
+        result.rejected += ingested.rejected
+        ingested = alerts_ingest(
+            alerts=[alert for alert in alerts if alert is not None],
+            notification=Notification(receiver=RECEIVER, group_key="", external_url=""),
+        )
+        result.alerts = ingested.accepted
+        result.rejected += ingested.rejected
         result.operator_created = demo_operator_ensure()
 
     if result.rejected:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from demo_platform.alerts import fault_alert
 from demo_platform.events import agent_event, trial_event
 from demo_platform.workflow import (
     AGENT_VERSIONS,
@@ -45,6 +46,8 @@ class Publisher(Protocol):
     def interaction_emit(self, record: InteractionRecord) -> None: ...
 
     def events_send(self, events: list[dict]) -> None: ...
+
+    def alerts_send(self, alerts: list[dict]) -> None: ...
 
 
 def utcnow() -> datetime:
@@ -108,6 +111,10 @@ class PlatformState:
         with self.lock:
             trial = self.trial_require(workflow_id)
             return workflow_body(trial)
+
+    def faults_active(self) -> list[Fault]:
+        with self.lock:
+            return list(self.world.faults.values())
 
     def fault_list(self) -> dict:
         with self.lock:
@@ -181,7 +188,8 @@ class PlatformState:
             if fault.customer_id == customer_id and fault.agent == agent
         ]
         for fault_id in cleared:
-            del self.world.faults[fault_id]
+            fault = self.world.faults.pop(fault_id)
+            self.fault_alert_publish(fault, resolved_at=utcnow())
             logger.info("Fault cleared by restart", extra={"fault_id": fault_id})
 
     def restart_span_emit(
@@ -273,6 +281,7 @@ class PlatformState:
             self.next_fault_number += 1
             self.world.faults[fault.fault_id] = fault
             self.fault_status_publish(fault)
+            self.fault_alert_publish(fault)
             logger.info("Fault injected", extra={"fault_id": fault.fault_id, "kind": fault.kind})
             return fault_body(fault)
 
@@ -282,8 +291,15 @@ class PlatformState:
             if fault is None:
                 raise PlatformError(404, f"Fault {fault_id!r} not found.")
             self.fault_status_publish(fault)
+            self.fault_alert_publish(fault, resolved_at=utcnow())
             logger.info("Fault cleared", extra={"fault_id": fault_id})
             return fault_body(fault)
+
+    def fault_alert_publish(self, fault: Fault, *, resolved_at: datetime | None = None) -> None:
+        """Send the fault's alert, firing or resolved, when its kind has one."""
+        alert = fault_alert(fault, resolved_at=resolved_at)
+        if alert is not None:
+            self.publisher.alerts_send([alert])
 
     def fault_status_publish(self, fault: Fault) -> None:
         if fault.customer_id is None:

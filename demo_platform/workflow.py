@@ -83,6 +83,11 @@ class FaultKind:
     attributes: dict = field(default_factory=dict)
     # Agent status reported for the affected instance while the fault is active.
     agent_status: str = "DEGRADED"
+    # The Alertmanager alert the platform's monitoring fires while the fault is active; no
+    # alert when alert_name is empty.
+    alert_name: str = ""
+    alert_severity: str = "warning"
+    alert_summary: str = ""
 
 
 FAULT_KINDS = {
@@ -111,6 +116,12 @@ FAULT_KINDS = {
                 "db.client.connection.count": 95,
                 "db.client.connection.max": 100,
             },
+            alert_name="DatabasePoolExhausted",
+            alert_severity="critical",
+            alert_summary=(
+                "WowMemory database connection pool wowmemory-primary is exhausted: "
+                "95/100 connections in use"
+            ),
         ),
         FaultKind(
             name="queue_backlog",
@@ -133,6 +144,11 @@ FAULT_KINDS = {
                 "messaging.queue.pending": 250,
                 "messaging.queue.consumer_last_seen_s": 300,
             },
+            alert_name="QueueBacklog",
+            alert_severity="critical",
+            alert_summary=(
+                "orchestration.tasks has 250 pending messages and no consumer for 5 minutes"
+            ),
         ),
         FaultKind(
             name="rate_limited",
@@ -152,6 +168,8 @@ FAULT_KINDS = {
                 LogLine(229, "ERROR", "ERROR: Giving up after 3 retries: 429 Too Many Requests"),
             ),
             attributes={"http.response.status_code": 429, "http.response.header.retry-after": "60"},
+            alert_name="UpstreamRateLimited",
+            alert_summary="WowAPI's key service answers 429 Too Many Requests",
         ),
         FaultKind(
             name="cache_corruption",
@@ -170,6 +188,9 @@ FAULT_KINDS = {
                 LogLine(47, "ERROR", "ERROR: Checksum mismatch in cache segment seg-17"),
             ),
             attributes={"cache.segment": "seg-17"},
+            alert_name="CacheSegmentCorrupt",
+            alert_severity="critical",
+            alert_summary="WowCache segment seg-17 fails its checksum",
         ),
         FaultKind(
             name="restart_fails",

@@ -1,4 +1,4 @@
-"""What every ingest function returns, and the running ingest counters they update."""
+"""Ingest results, returned by every ingest function, and the running ingest counters."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field

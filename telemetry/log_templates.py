@@ -31,7 +31,7 @@ from telemetry.models import LogRecord, LogTemplate, LogTemplateMinerState
 logger = logging.getLogger(__name__)
 
 STATE_PK = 1
-# Clusters the miner keeps in memory; past this drain3 forgets the least recently used ones.
+# Clusters the miner keeps in memory. Past this, drain3 drops the least recently used ones.
 MAX_TEMPLATES = 2000
 # Only the start of a long body is mined; templates of longer texts are rarely shared anyway.
 MAX_MINED_CHARS = 2048
@@ -40,7 +40,7 @@ SIMILARITY_THRESHOLD = 0.4
 TREE_DEPTH = 4
 MAX_CHILDREN = 100
 
-# Order matters: each pattern sees the text the earlier ones left, so specific shapes go first.
+# Order matters: each pattern receives the text the earlier ones left, so specific shapes go first.
 MASKS = (
     ("UUID", r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
     ("EMAIL", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"),

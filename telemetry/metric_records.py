@@ -156,7 +156,7 @@ def _values_read(*, record: MetricPoint, metric: Metric, point: Any) -> None:
     if record.kind != "gauge" and record.kind != "sum":
         record.count = point.count
         record.sum = _finite(point.sum, "sum") if _has_sum(point) else None
-        # The value column holds the sum, or 0 when the sender left the sum out.
+        # The value column is the sum, or 0 when the sender left the sum out.
         record.value = record.sum or 0.0
 
 

@@ -21,8 +21,8 @@ def ingest_counters_get(*, names: Iterable[str]) -> dict[str, int]:
 # Metrics
 
 # Metric names the product reads. The database and process names follow the OpenTelemetry
-# semantic conventions 1.44.0 (opentelemetry-semantic-conventions 0.66b2); the queue names are
-# the product's own, since the conventions define no queue depth metric.
+# semantic conventions 1.44.0 (opentelemetry-semantic-conventions 0.66b2). The queue names are
+# the product's own, because the conventions define no queue depth metric.
 DB_CONNECTION_COUNT = "db.client.connection.count"
 DB_CONNECTION_MAX = "db.client.connection.max"
 # Names of the same metrics before semantic conventions 1.26, still read.
@@ -84,7 +84,7 @@ def metric_latest_list(
 class SaturationReading:
     """A resource in use out of its limit, such as database connections out of the pool size.
 
-    `metric` is the metric that holds the value (db.client.connection.count,
+    `metric` is the metric that contains the value (db.client.connection.count,
     messaging.queue.depth, process.cpu.utilization or process.memory.utilization). Utilization
     ratios are given as a percentage of 100.
     """
@@ -108,7 +108,9 @@ def saturation_readings_get(
 
     A customer's own series hides the platform-wide series of the same metric, agent and pool or
     queue. Connections in use without a known pool size, and queue depths without a capacity,
-    are left out, because a reading needs a limit.
+    are left out, because a reading needs a limit. Readings come oldest first and, at the same
+    time, least saturated first, so a reader that keeps the last reading per metric and agent
+    keeps the fullest pool or queue.
     """
     samples = metric_latest_list(names=SATURATION_METRICS, since=since, customer=customer)
     readings = [
@@ -119,12 +121,13 @@ def saturation_readings_get(
     customer_scoped = {
         (r.metric, r.agent, r.resource) for r in readings if r.customer_id is not None
     }
-    return [
+    kept = [
         reading
         for reading in readings
         if reading.customer_id is not None
         or (reading.metric, reading.agent, reading.resource) not in customer_scoped
     ]
+    return sorted(kept, key=lambda r: (r.observed_at, r.value / r.limit if r.limit else 0.0))
 
 
 def _attribute(sample: MetricSample, names: tuple[str, ...]) -> str:

@@ -14,12 +14,14 @@ INGEST_TOKEN = "test-ingest-token"
 
 
 class SinkHandler(BaseHTTPRequestHandler):
-    """Accept every POST with 200 and keep the state events it carried."""
+    """Accept every POST with 200 and keep the state events and alert payloads it carried."""
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path.endswith("/ingest/events"):
             self.server.events.extend(json.loads(body)["events"])
+        elif self.path.endswith("/ingest/alerts"):
+            self.server.alert_payloads.append(json.loads(body))
         else:
             self.server.otlp_posts.append(self.path)
         payload = b"{}"
@@ -38,6 +40,7 @@ def helpdesk_sink():
     """A local stand-in for the help desk's ingest endpoints that records what arrives."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), SinkHandler)
     server.events = []
+    server.alert_payloads = []
     server.otlp_posts = []
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
@@ -58,6 +61,7 @@ def platform(helpdesk_sink):
         customer_count=20,
         start_new_trials=False,
         export_delay_ms=100,
+        metric_interval_ms=300,
     )
     demo_platform = DemoPlatform(config)
     demo_platform.start()

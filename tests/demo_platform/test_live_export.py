@@ -8,9 +8,10 @@ import time
 import pytest
 import requests
 from django.db import OperationalError
+from django.utils import timezone
 
 from customers.models import Trial
-from telemetry.models import Interaction, LogRecord
+from telemetry.models import Alert, Interaction, LogRecord, MetricSample
 from tests.conftest import ROOT
 
 CONTROL_TOKEN = "demo-platform-token"
@@ -51,6 +52,7 @@ def platform_process(live_server):
         "--control-token", CONTROL_TOKEN,
         "--customers", "12",
         "--no-new-trials",
+        "--metric-interval-ms", "500",
     ]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -117,3 +119,52 @@ def test_platform_exports_to_helpdesk(platform_process):
     retried = Interaction.objects.get(trial__trial_id="trial-wf-12345", workflow_step=7)
     assert retried.operation == "retrieve_context"
     assert retried.status == Interaction.Status.SUCCESS
+
+
+def story_pool_used(*, after) -> list[float]:
+    samples = MetricSample.objects.filter(
+        name="db.client.connection.count",
+        agent__name="WowMemory",
+        customer__customer_id="cust-123",
+        timestamp__gt=after,
+    )
+    return [
+        sample.value
+        for sample in samples
+        if sample.attributes.get("db.client.connection.state") == "used"
+    ]
+
+
+def story_alert(status: str) -> bool:
+    return Alert.objects.filter(
+        name="DatabasePoolExhausted", customer__customer_id="cust-123", status=status
+    ).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_platform_exports_metrics_alerts(platform_process):
+    started = timezone.now()
+
+    pool_full = until(lambda: 95.0 in story_pool_used(after=started))
+    firing = until(lambda: story_alert("firing"))
+    restart = requests.post(
+        f"{platform_process}/v1/customers/cust-123/agents/WowMemory/restart",
+        json={"reason": "Free the connection pool"},
+        headers=CONTROL_HEADERS,
+        timeout=10,
+    )
+    restarted = timezone.now()
+    resolved = until(lambda: story_alert("resolved"))
+    eased = until(lambda: any(value < 95.0 for value in story_pool_used(after=restarted)))
+
+    assert pool_full
+    assert firing
+    assert restart.status_code == 200
+    assert resolved
+    assert eased
+    alert = Alert.objects.get(name="DatabasePoolExhausted", customer__customer_id="cust-123")
+    assert alert.agent.name == "WowMemory"
+    assert alert.ends_at is not None
+    assert MetricSample.objects.filter(
+        name="messaging.queue.depth", agent__name="WowOrchestrator"
+    ).exists()

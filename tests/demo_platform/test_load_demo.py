@@ -1,11 +1,14 @@
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.utils import timezone
 
 from customers.models import AgentAssignment, Customer, Trial
-from telemetry.models import Interaction, LogRecord
+from telemetry.models import Alert, Interaction, LogRecord, MetricSample
+from telemetry.selectors import saturation_readings_get
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +122,54 @@ def test_load_demo_same_name_pair():
     pair = Customer.objects.filter(name="Maria Garcia").order_by("customer_id")
 
     assert list(pair.values_list("company", flat=True)) == ["Globex", "Initech"]
+
+
+def test_load_demo_stores_pool_metrics():
+    load_demo()
+
+    used = MetricSample.objects.filter(
+        name="db.client.connection.count",
+        agent__name="WowMemory",
+        customer__customer_id="cust-123",
+    ).order_by("-timestamp")
+    latest = [
+        sample for sample in used if sample.attributes["db.client.connection.state"] == "used"
+    ]
+
+    assert len(latest) == 30
+    assert latest[0].value == 95.0
+    assert latest[0].attributes["db.client.connection.pool.name"] == "wowmemory-primary"
+    assert latest[-1].value < 95.0
+    assert Trial.objects.get(trial_id="trial-wf-12345").status == Trial.Status.STUCK
+
+
+def test_load_demo_story_saturation_reading():
+    load_demo()
+    customer = Customer.objects.get(customer_id="cust-123")
+
+    readings = saturation_readings_get(
+        since=timezone.now() - timedelta(minutes=30), customer=customer
+    )
+
+    pools = [
+        r for r in readings if r.metric == "db.client.connection.count" and r.agent == "WowMemory"
+    ]
+    assert len(pools) == 1
+    assert pools[0].value == 95.0
+    assert pools[0].limit == 100.0
+    assert pools[0].customer_id == "cust-123"
+
+
+def test_load_demo_fires_story_alert():
+    load_demo()
+
+    alert = Alert.objects.get(customer__customer_id="cust-123")
+
+    assert alert.name == "DatabasePoolExhausted"
+    assert alert.status == Alert.Status.FIRING
+    assert alert.agent.name == "WowMemory"
+    assert alert.severity == "critical"
+    assert alert.summary == (
+        "WowMemory database connection pool wowmemory-primary is exhausted: "
+        "95/100 connections in use"
+    )

@@ -8,7 +8,14 @@ from demo_platform.services import OPERATOR_PASSWORD, OPERATOR_USERNAME, demo_wo
 from demo_platform.world import DEFAULT_CUSTOMER_COUNT, DEFAULT_SEED
 
 # Ingest logs one line per item; a load sends thousands, so below verbosity 2 only warnings show.
-ITEM_LOGGERS = ("customers.services", "telemetry.services", "demo_platform.services")
+ITEM_LOGGERS = (
+    "customers.services",
+    "telemetry.services",
+    "telemetry.metric_ingest",
+    "telemetry.alert_ingest",
+    "telemetry.log_templates",
+    "demo_platform.services",
+)
 
 
 @contextmanager
@@ -58,7 +65,8 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"Loaded the demo world in {seconds:.1f} s: {result.customers} customers, "
                     f"{result.trials} trials, {result.spans} spans, {result.log_records} log "
-                    f"records, {result.events} events."
+                    f"records, {result.events} events, {result.metric_points} metric points, "
+                    f"{result.alerts} alerts."
                 )
             )
         if result.rejected:
