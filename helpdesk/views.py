@@ -14,7 +14,7 @@ def dashboard(request):
     """Show the search box and the active issues. The htmx poll re-renders the issues alone.
 
     Where no beat process runs (the demo), a request also starts the proactive scan on a
-    background thread at most once per scan interval; the response never waits for it.
+    background thread at most once per scan interval. The response never waits for the scan.
     """
     active_issues_scan_in_background()
 
