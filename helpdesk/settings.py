@@ -6,6 +6,7 @@ talks to the demo platform on loopback.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -107,8 +108,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     # A file, not the in-memory default: browser tests serve several threads and the demo
-    # platform at once, and in-memory SQLite locks whole tables between them.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # platform at once, and in-memory SQLite locks whole tables between them. The process id
+    # keeps test runs started side by side from sharing one file.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"helpdesk-test-{os.getpid()}.sqlite3")
+    }
 
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if USING_POSTGRES:
