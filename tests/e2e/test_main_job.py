@@ -48,7 +48,8 @@ def test_stuck_trial_fixed_end_to_end(page, live_server, demo_platform):
     diagnosis = page.locator("#diagnosis")
     expect(diagnosis).to_contain_text("WowMemory", timeout=20_000)
     expect(diagnosis).to_contain_text("Database connection timeout")
-    expect(diagnosis).to_contain_text("90%")
+    # The confidence comes from the fitted calibration table, so only its band is fixed here.
+    expect(diagnosis).to_contain_text("High")
 
     diagnosis.get_by_role("link", name="Restart WowMemory").click()
     confirm_action(
