@@ -36,7 +36,7 @@ def arguments_parse(argv: list[str]) -> argparse.Namespace:
         default=100_000,
         help="interactions of the heavy customer whose diagnosis is timed",
     )
-    parser.add_argument("--latency-runs", type=int, default=40, help="timed diagnoses")
+    parser.add_argument("--latency-runs", type=int, default=20, help="timed diagnoses")
     parser.add_argument(
         "--archive",
         type=Path,
@@ -84,12 +84,18 @@ def evaluation_run(*, arguments: argparse.Namespace, workdir: Path, database_url
         write_calibration=not arguments.no_calibration,
     )
     print(
+        f"  kind at 1 {suite.test['kind_at_1']:.1%}, component at 1 "
+        f"{suite.test['component_at_1']:.1%}, ECE {suite.test['ece']:.3f}",
+        flush=True,
+    )
+    print(
         f"Latency: diagnosing a customer with {arguments.interactions:,} interactions ...",
         flush=True,
     )
     latency = latency_run(
         interactions=arguments.interactions, runs=arguments.latency_runs, seed=arguments.seed
     )
+    print(f"  p95 {latency['p95_ms']:.0f} ms", flush=True)
     train_ticket = None
     if not arguments.skip_train_ticket:
         print(

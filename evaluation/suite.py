@@ -1,6 +1,7 @@
 """The scenario suite: diagnose every labelled scenario, fit calibration on half, measure the rest.
 
-Scenarios alternate between a fit half and a test half, so both hold every kind. The detective
+Rounds of scenarios (one of each kind) alternate between a fit half and a test half, so both
+hold every kind. The detective
 runs with calibration switched off to expose its raw scores; the isotonic fit on the fit half
 becomes diagnostics/calibration.json, and the test half is measured with it applied.
 """
@@ -18,7 +19,7 @@ from diagnostics.reasoning import Conclusion
 from evaluation.isotonic import IsotonicFit, calibration_table, isotonic_fit
 from evaluation.measures import Prediction, suite_measure
 from evaluation.replay import Outcome, feeds_available, scenario_diagnose
-from evaluation.scenarios import Scenario, scenarios_generate
+from evaluation.scenarios import KINDS, Scenario, scenarios_generate
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def suite_run(
         prediction_build(scenario=outcome.scenario, conclusion=outcome.conclusion)
         for outcome in outcomes
     ]
-    fit_half, test_half = predictions[0::2], predictions[1::2]
+    fit_half, test_half = halves_split(items=predictions)
     fit = isotonic_fit(
         scores=[p.raw_score for p in fit_half], outcomes=[float(p.correct) for p in fit_half]
     )
@@ -86,8 +87,19 @@ def suite_run(
         calibration=fit,
         scenarios=len(scenarios),
         feeds=feeds_available(),
-        misses=misses_describe(outcomes=outcomes[1::2], predictions=test_half),
+        misses=misses_describe(outcomes=halves_split(items=outcomes)[1], predictions=test_half),
     )
+
+
+def halves_split(*, items: list) -> tuple[list, list]:
+    """Split scenario-ordered items into a fit half and a test half holding every kind.
+
+    Scenarios cycle through the kinds, so whole rounds alternate: round 0 fits, round 1 tests.
+    """
+    rounds = [index // len(KINDS) for index in range(len(items))]
+    fit = [item for item, round_ in zip(items, rounds, strict=True) if round_ % 2 == 0]
+    test = [item for item, round_ in zip(items, rounds, strict=True) if round_ % 2 == 1]
+    return fit, test
 
 
 def calibrated_confidence(*, fit: IsotonicFit, prediction: Prediction) -> float:
@@ -102,8 +114,19 @@ def calibration_write(*, fit: IsotonicFit, cases: int, seed: int) -> None:
         cases=cases,
         source=f"scenario suite fit half, seed {seed} (python -m evaluation)",
     )
-    CALIBRATION_PATH.write_text(json.dumps(table, indent=2) + "\n")
+    CALIBRATION_PATH.write_text(calibration_json(table=table))
     logger.info("Calibration written", extra={"path": str(CALIBRATION_PATH), "cases": cases})
+
+
+def calibration_json(*, table: dict) -> str:
+    """Return the table as indented JSON with one [raw, calibrated] point per line."""
+    points = ",\n".join(f"    {json.dumps(point)}" for point in table["default"])
+    head = {key: value for key, value in table.items() if key not in ("default", "kinds")}
+    lines = [f"  {json.dumps(key)}: {json.dumps(value)}," for key, value in head.items()]
+    return (
+        "{\n" + "\n".join(lines) + f'\n  "default": [\n{points}\n  ],\n'
+        f'  "kinds": {json.dumps(table["kinds"])}\n}}\n'
+    )
 
 
 def misses_describe(*, outcomes: list[Outcome], predictions: list[Prediction]) -> list[str]:

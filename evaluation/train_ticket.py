@@ -148,7 +148,6 @@ def window_answer(*, window: nezha.FaultWindow, baseline) -> dict:
     ranking = services_rank(
         customer_id=window.customer_id,
         baseline=baseline,
-        inject_at=window.inject_at,
         metrics=saturation,
     )
     return {

@@ -119,3 +119,18 @@ def test_calibration_table_points():
     assert table["default"] == [[0.2, 0.0], [0.8, 1.0]]
     assert table["kinds"] == {}
     assert table["cases"] == 2
+
+
+def test_calibration_json_read_by_detective(tmp_path, settings):
+    from diagnostics.calibration import calibrate
+    from evaluation.suite import calibration_json
+
+    fit = isotonic_fit(scores=[0.1, 0.5, 0.5, 0.9], outcomes=[0, 0, 1, 1])
+    path = tmp_path / "calibration.json"
+    path.write_text(calibration_json(table=calibration_table(fit=fit, cases=4, source="test")))
+    settings.HELPDESK_CALIBRATION_PATH = str(path)
+
+    assert calibrate(0.5, kind="agent_crash") == 0.5
+    assert calibrate(0.7, kind="agent_crash") == 0.75
+    assert calibrate(0.05, kind="agent_crash") == 0.0
+    assert calibrate(0.95, kind="agent_crash") == 1.0
