@@ -44,6 +44,7 @@ def arguments_parse(argv: list[str]) -> argparse.Namespace:
         help="the Nezha Train Ticket archive (nezha-tt-2023-01-29.tar.gz)",
     )
     parser.add_argument("--skip-train-ticket", action="store_true", help="skip the real data")
+    parser.add_argument("--skip-latency", action="store_true", help="skip the latency run")
     parser.add_argument(
         "--no-calibration",
         action="store_true",
@@ -88,14 +89,16 @@ def evaluation_run(*, arguments: argparse.Namespace, workdir: Path, database_url
         f"{suite.test['component_at_1']:.1%}, ECE {suite.test['ece']:.3f}",
         flush=True,
     )
-    print(
-        f"Latency: diagnosing a customer with {arguments.interactions:,} interactions ...",
-        flush=True,
-    )
-    latency = latency_run(
-        interactions=arguments.interactions, runs=arguments.latency_runs, seed=arguments.seed
-    )
-    print(f"  p95 {latency['p95_ms']:.0f} ms", flush=True)
+    latency = None
+    if not arguments.skip_latency:
+        print(
+            f"Latency: diagnosing a customer with {arguments.interactions:,} interactions ...",
+            flush=True,
+        )
+        latency = latency_run(
+            interactions=arguments.interactions, runs=arguments.latency_runs, seed=arguments.seed
+        )
+        print(f"  p95 {latency['p95_ms']:.0f} ms", flush=True)
     train_ticket = None
     if not arguments.skip_train_ticket:
         print(

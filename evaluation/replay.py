@@ -146,28 +146,43 @@ def logs_request(*, logs: list[LogSpec], agent_attribute: bool) -> ExportLogsSer
     return request
 
 
-def metrics_request(*, metrics: list[MetricSpec]) -> ExportMetricsServiceRequest:
-    """Build gauges: the reading under its name and the limit under `<name>.limit`.
+# How each reading is exported, following the OpenTelemetry semantic conventions: a gauge for
+# the value and one for the limit (db.client.connection.count and .max), or a utilization ratio.
+POOL = {"db.client.connection.pool.name": "main"}
+QUEUE = {"messaging.destination.name": "workflow-steps"}
+METRIC_EXPORTS = {
+    "db.connections": (
+        ("db.client.connection.count", {**POOL, "db.client.connection.state": "used"}),
+        ("db.client.connection.max", POOL),
+    ),
+    "queue.pending": (("messaging.queue.depth", QUEUE), ("messaging.queue.capacity", QUEUE)),
+    "memory.usage": (("process.memory.utilization", {}),),
+    "cpu.usage": (("process.cpu.utilization", {}),),
+    # NOTE: the detective reads no disk metric, so this reading shows only in the timeline.
+    "disk.usage": (("system.filesystem.utilization", {}),),
+}
 
-    NOTE: this follows the OpenTelemetry convention of a separate gauge for a maximum (as in
-    db.client.connection.count and db.client.connection.max); it assumes evidence pairs them.
-    """
+
+def metrics_request(*, metrics: list[MetricSpec]) -> ExportMetricsServiceRequest:
+    """Build gauges for each reading: value and limit, or their ratio for a utilization."""
     request = ExportMetricsServiceRequest()
     for reading in metrics:
         resource_metrics = request.resource_metrics.add()
         resource_metrics.resource.attributes.append(attribute("service.name", reading.agent))
         scope = resource_metrics.scope_metrics.add()
-        for name, value in (
-            (reading.name, reading.value),
-            (f"{reading.name}.limit", reading.limit),
-        ):
+        exports = METRIC_EXPORTS[reading.name]
+        if len(exports) == 2:
+            values = (reading.value, reading.limit)
+        else:
+            values = (reading.value / reading.limit,)
+        for (name, attributes), value in zip(exports, values, strict=True):
             metric = scope.metrics.add()
             metric.name = name
-            metric.unit = reading.unit
             point = metric.gauge.data_points.add()
             point.time_unix_nano = nanos(reading.timestamp)
             point.as_double = value
             point.attributes.append(attribute("gen_ai.agent.name", reading.agent))
+            point.attributes.extend(attribute(key, text) for key, text in attributes.items())
     return request
 
 

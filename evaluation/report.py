@@ -71,13 +71,16 @@ def rows_build(*, figures: dict) -> list[tuple[str, str, str, str]]:
         ),
         ("Scenario suite, ECE (10 bins), raw scores", f"{raw['ece']:.3f}", "", ""),
         ("Scenario suite, 'none' or 'unknown' answers", percent(test["nothing_found"]), "", ""),
-        (
-            f"Diagnosis p95, {latency['interactions']:,} interactions",
-            f"{latency['p95_ms']:.0f} ms",
-            "<= 300 ms",
-            verdict(value=latency["p95_ms"], target=TARGETS["p95_ms"], higher_is_better=False),
-        ),
     ]
+    if latency is not None:
+        rows.append(
+            (
+                f"Diagnosis p95, {latency['interactions']:,} interactions",
+                f"{latency['p95_ms']:.0f} ms",
+                "<= 300 ms",
+                verdict(value=latency["p95_ms"], target=TARGETS["p95_ms"], higher_is_better=False),
+            )
+        )
     train_ticket = figures["train_ticket"]
     if train_ticket is not None:
         rows += [
@@ -137,10 +140,34 @@ def report_markdown(*, figures: dict) -> str:
     ]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows_build(figures=figures)]
     lines += suite_section(suite=suite)
-    lines += latency_section(latency=latency)
+    if latency is not None:
+        lines += latency_section(latency=latency)
     if figures["train_ticket"] is not None:
         lines += train_ticket_section(train_ticket=figures["train_ticket"])
+    lines += limits_section()
     return "\n".join(lines) + "\n"
+
+
+def limits_section() -> list[str]:
+    return [
+        "",
+        "## Running it and reading it",
+        "",
+        "- `make eval` takes no setup: a SQLite file in a temporary folder, removed afterwards. "
+        "`DATABASE_URL=postgres://postgres@127.0.0.1:5432/hd_eval make eval` runs it on "
+        "PostgreSQL; name a scratch database, because the latency and Train Ticket rows stay.",
+        "- `python -m evaluation --help` lists the options: `--per-kind`, `--seed`, "
+        "`--skip-train-ticket`, `--no-calibration` (measure without rewriting "
+        "`diagnostics/calibration.json`), `--interactions`, `--latency-runs`.",
+        "- The scenarios come from the same code base as the detective. Their messages are "
+        "worded the way real libraries word them rather than copied from the catalog's "
+        "patterns, but they are not a sample of real incidents.",
+        "- With ten scenarios per kind, each half holds 60 cases: one answer moves an accuracy "
+        "by 1.7 points, and the ECE over 10 bins of 60 cases varies by a few hundredths between "
+        "seeds.",
+        "- Timings depend on the machine and on what else runs on it; the run time above "
+        "includes ingest of about 500,000 Train Ticket spans and log records.",
+    ]
 
 
 def suite_section(*, suite) -> list[str]:

@@ -51,3 +51,20 @@ def test_failing_spans_marked_error(scenario):
     assert statuses.count(2) == len(failing)
     assert len(statuses) == len(scenario.spans)
     assert dt.timedelta(0) < timezone.now() - min(s.started_at for s in scenario.spans)
+
+
+@pytest.mark.django_db
+def test_pool_metric_reaches_evidence():
+    from diagnostics.evidence import evidence_collect
+
+    scenario = scenario_generate(seed=8, kind="db_pool_exhaustion", index=0, now=timezone.now())
+    scenario_ingest(scenario=scenario)
+
+    customer = Customer.objects.get(customer_id=scenario.customer_id)
+    readings = [
+        reading
+        for reading in evidence_collect(customer=customer).metrics
+        if reading.name == "db.connections" and reading.agent == scenario.component
+    ]
+    assert readings
+    assert readings[-1].ratio > 0.9
