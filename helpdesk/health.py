@@ -4,12 +4,16 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from customers.models import Customer
+
 logger = logging.getLogger(__name__)
+
+SCHEMA_MISSING_ERROR = "schema missing: run manage.py migrate"
 
 
 def check_database() -> dict:
@@ -19,7 +23,27 @@ def check_database() -> dict:
     except DatabaseError as error:
         logger.warning("Health check: database unreachable", extra={"error": str(error)})
         return {"status": "unavailable", "error": type(error).__name__}
+
+    if not schema_present():
+        return {"status": "unavailable", "error": SCHEMA_MISSING_ERROR}
     return {"status": "ok", "vendor": connection.vendor}
+
+
+def schema_present() -> bool:
+    """Tell whether the product's tables exist, with one cheap query on the customer table.
+
+    SQLite creates an empty database file when the configured one is missing, so a bare
+    SELECT 1 succeeds on a database without any tables.
+    """
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    try:
+        # The savepoint keeps a failed query from aborting an enclosing PostgreSQL transaction.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 (a model's table name)
+    except DatabaseError as error:
+        logger.warning("Health check: database schema missing", extra={"error": str(error)})
+        return False
+    return True
 
 
 def check_broker() -> dict:
