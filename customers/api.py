@@ -7,6 +7,7 @@ from ninja.errors import HttpError
 from customers import payloads, selectors, services
 from customers.search import customer_search
 from customers.search.rows import search_rows_list
+from helpdesk.api_errors import ErrorOut, FieldError
 
 router = Router()
 
@@ -152,13 +153,9 @@ class TimelineOut(Schema):
     next_cursor: str | None
 
 
-class MessageOut(Schema):
-    message: str
-
-
 @router.get(
     "/{customer_id}",
-    response={200: CustomerOverviewOut, 404: MessageOut},
+    response={200: CustomerOverviewOut, 404: ErrorOut},
     url_name="customer-overview-api",
 )
 def customer_overview_api(request, customer_id: str):
@@ -172,7 +169,7 @@ def customer_overview_api(request, customer_id: str):
 
 @router.get(
     "/{customer_id}/timeline",
-    response={200: TimelineOut, 404: MessageOut, 422: MessageOut},
+    response={200: TimelineOut, 404: ErrorOut, 422: ErrorOut},
     url_name="customer-timeline-api",
 )
 def customer_timeline_api(
@@ -191,6 +188,8 @@ def customer_timeline_api(
     agent matches the agent name exactly, operation any operation name containing it (ignoring
     case), since is inclusive and until exclusive. Times without an offset are read as UTC.
     """
+    since = utc_time_read(parameter="since", value=since)
+    until = utc_time_read(parameter="until", value=until)
     customer = selectors.customer_get(customer_id=customer_id)
     try:
         page = selectors.timeline_page_get(
@@ -198,8 +197,8 @@ def customer_timeline_api(
             agent=agent,
             operation=operation.strip(),
             status=status,
-            since=aware(since),
-            until=aware(until),
+            since=since,
+            until=until,
             cursor=cursor,
             limit=limit,
             with_logs=True,
@@ -209,11 +208,25 @@ def customer_timeline_api(
     return payloads.timeline_payload(customer=customer, page=page)
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """Read a time given without an offset as UTC, the zone every stored time is in."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def utc_time_read(*, parameter: str, value: datetime | None) -> datetime | None:
+    """Convert a time parameter to UTC, the zone every stored time is in.
+
+    A time without an offset is read as UTC. Raise FieldError (422) for a time whose UTC
+    equivalent falls outside the years 1 to 9999, such as 9999-12-31T23:59:59-14:00.
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:
+        message = (
+            f"{parameter} {value.isoformat()!r} cannot be converted to UTC: "
+            "use a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z."
+        )
+        raise FieldError(422, field=parameter, message=message) from error
 
 
 # --- End of customer overview and timeline ------------------------------------------------------

@@ -249,3 +249,6 @@ CELERY_BEAT_SCHEDULE["diagnostics-scan-active-issues"] = {
     "task": "diagnostics.tasks.scan_active_issues",
     "schedule": float(HELPDESK_SCAN_INTERVAL_SECONDS),
 }
+
+# ninja serves the API docs page's Swagger UI from its own static files, found as an app's.
+INSTALLED_APPS += ["ninja"]

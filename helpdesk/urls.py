@@ -1,24 +1,38 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from helpdesk.api import api
+from helpdesk.api_errors import api_not_found_response, api_view_errors_as_json
 from helpdesk.health import healthz
 
+# The Swagger UI page is for browsers, so an anonymous visitor is redirected to the login page.
+# Its OpenAPI document returns 401 JSON like every other API URL.
+API_DOCS_URL_NAME = "openapi-view"
 
-def exempt_from_login_redirect(patterns):
-    """Exempt API views from the login redirect, because the API answers 401 itself."""
+
+def api_views_prepare(patterns):
+    """Make API views return errors as JSON, and exempt them from the login redirect because
+    the API returns 401 itself."""
     for pattern in patterns:
         if hasattr(pattern, "url_patterns"):
-            exempt_from_login_redirect(pattern.url_patterns)
-        else:
+            api_views_prepare(pattern.url_patterns)
+            continue
+
+        pattern.callback = api_view_errors_as_json(pattern.callback)
+        if pattern.name != API_DOCS_URL_NAME:
             pattern.callback = login_not_required(pattern.callback)
     return patterns
 
 
+@login_not_required
+def api_path_not_found(request, path: str):
+    return api_not_found_response(request)
+
+
 api_patterns, api_app_name, api_namespace = api.urls
-exempt_from_login_redirect(api_patterns)
+api_views_prepare(api_patterns)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -31,3 +45,6 @@ urlpatterns = [
     path("", include("diagnostics.urls")),
     path("", include("customers.urls")),
 ]
+
+# Placed last, so it only handles API paths that nothing above matched, with JSON, not HTML.
+urlpatterns.append(re_path(r"^api/platform/helpdesk/(?P<path>.*)$", api_path_not_found))

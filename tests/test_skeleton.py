@@ -21,8 +21,15 @@ def test_dashboard_redirects_anonymous_to_login(client):
 
 
 @pytest.mark.django_db
-def test_openapi_document_served(client):
-    response = client.get("/api/platform/helpdesk/openapi.json")
+def test_openapi_document_served(operator_client):
+    response = operator_client.get("/api/platform/helpdesk/openapi.json")
 
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "Help desk API"
+
+
+@pytest.mark.django_db
+def test_openapi_document_requires_login(client):
+    response = client.get("/api/platform/helpdesk/openapi.json")
+
+    assert response.status_code == 401

@@ -96,7 +96,8 @@ def test_overview_unknown_customer(operator_client):
 
     assert response.status_code == 404
     assert response.json() == {
-        "message": "Customer 'cust-missing' not found. Search by id, email, phone or name."
+        "message": "Customer 'cust-missing' not found. Search by id, email, phone or name.",
+        "errors": [],
     }
 
 
@@ -214,7 +215,8 @@ def test_timeline_invalid_cursor(operator_client):
 
     assert response.status_code == 422
     assert response.json() == {
-        "message": "Invalid cursor 'garbage': use next_cursor from a timeline page."
+        "message": "Invalid cursor 'garbage': use next_cursor from a timeline page.",
+        "errors": [],
     }
 
 
@@ -232,3 +234,45 @@ def test_timeline_unknown_customer(operator_client):
 
     assert response.status_code == 404
     assert response.json()["message"].startswith("Customer 'cust-missing' not found.")
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [("since", "9999-12-31T23:59:59-14:00"), ("until", "0001-01-01T00:00:00+14:00")],
+)
+def test_timeline_time_beyond_utc_range(operator_client, parameter, value):
+    story_build()
+
+    response = operator_client.get(f"{API}/cust-123/timeline", {parameter: value})
+
+    message = (
+        f"{parameter} '{value}' cannot be converted to UTC: "
+        "use a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z."
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "message": message,
+        "errors": [{"field": parameter, "message": message}],
+    }
+
+
+def test_timeline_time_at_utc_limits(operator_client):
+    story_build()
+
+    response = operator_client.get(
+        f"{API}/cust-123/timeline",
+        {"since": "0001-01-01T00:00:00Z", "until": "9999-12-31T23:59:59Z"},
+    )
+
+    assert response.status_code == 200
+    assert len(response.json()["interactions"]) == 3
+
+
+def test_timeline_offset_converted_to_utc(operator_client):
+    story = story_build()
+    stored_at = story.stored.started_at
+    until = (stored_at + timedelta(seconds=1)).astimezone(timezone.get_fixed_timezone(-14 * 60))
+
+    response = operator_client.get(f"{API}/cust-123/timeline", {"until": until.isoformat()})
+
+    assert [i["operation"] for i in response.json()["interactions"]] == ["store_context"]

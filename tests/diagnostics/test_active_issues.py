@@ -101,7 +101,7 @@ def test_api_rejects_bad_limit(operator_client):
     response = operator_client.get(API_URL, {"limit": 0})
 
     assert response.status_code == 422
-    assert response.json() == {"message": "limit 0 is out of range: use 1 to 200."}
+    assert response.json() == {"message": "limit 0 is out of range: use 1 to 200.", "errors": []}
 
 
 def test_api_requires_authentication(client):

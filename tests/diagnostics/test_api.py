@@ -46,7 +46,8 @@ def test_diagnose_unknown_customer_404(operator_client):
 
     assert response.status_code == 404
     assert response.json() == {
-        "message": "Customer 'cust-missing' not found: check the customer id."
+        "message": "Customer 'cust-missing' not found: check the customer id.",
+        "errors": [],
     }
     assert Diagnosis.objects.count() == 0
 
@@ -124,7 +125,10 @@ def test_resolve_empty_reason_rejected(operator_client):
     )
 
     assert response.status_code == 422
-    assert response.json() == {"message": "Resolution is missing: say what fixed the problem."}
+    assert response.json() == {
+        "message": "Resolution is missing: say what fixed the problem.",
+        "errors": [],
+    }
     assert Diagnosis.objects.get().resolved_at is None
 
 
@@ -134,4 +138,4 @@ def test_resolve_unknown_diagnosis_404(operator_client):
     )
 
     assert response.status_code == 404
-    assert response.json() == {"message": "Diagnosis 'diag-missing' not found."}
+    assert response.json() == {"message": "Diagnosis 'diag-missing' not found.", "errors": []}

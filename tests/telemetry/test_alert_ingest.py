@@ -184,7 +184,10 @@ def test_body_without_alerts_rejected(client):
     response = post(client, {"version": "4"})
 
     assert response.status_code == 400
-    assert response.json() == {"message": 'Body must be a JSON object with an "alerts" list.'}
+    assert response.json() == {
+        "message": 'Body must be a JSON object with an "alerts" list.',
+        "errors": [],
+    }
 
 
 def test_unknown_version_rejected(client):

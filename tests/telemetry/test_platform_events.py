@@ -104,7 +104,10 @@ def test_body_without_events_rejected(client):
     response = post_events(client, {"items": []})
 
     assert response.status_code == 400
-    assert response.json() == {"message": 'Body must be a JSON object with an "events" list.'}
+    assert response.json() == {
+        "message": 'Body must be a JSON object with an "events" list.',
+        "errors": [],
+    }
 
 
 def test_body_not_json_rejected(client):
@@ -276,5 +279,5 @@ def test_oversized_body_rejected(client, settings):
     response = post_events(client, {"events": [upsert()]})
 
     assert response.status_code == 413
-    assert response.json() == {"message": "Body is larger than 50 bytes."}
+    assert response.json() == {"message": "Body is larger than 50 bytes.", "errors": []}
     assert Customer.objects.count() == 0
