@@ -5,6 +5,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.conf import settings
+
 from diagnostics.baseline_detectors import (
     detect_alerts,
     detect_latency_shifts,
@@ -45,6 +47,11 @@ ERROR_COUNT_THRESHOLD = 3
 RETRY_THRESHOLD = 3
 
 PROBLEM_STATUSES = ("DOWN", "RESTARTING", "DEGRADED")
+
+
+def failed_trial_max_age() -> timedelta:
+    """Return how long a FAILED trial with no newer errors keeps counting as a current problem."""
+    return timedelta(hours=getattr(settings, "HELPDESK_FAILED_TRIAL_MAX_AGE_HOURS", 24))
 
 
 Detector = Callable[[EvidenceSnapshot], list[Finding]]
@@ -136,8 +143,18 @@ def workflow_failed_finding(*, snapshot: EvidenceSnapshot, trial: TrialState) ->
         step=trial.current_step,
         observed_at=trial.last_activity_at,
         example=trial.status_detail,
-        data={"step_name": trial.step_name},
+        data={
+            "step_name": trial.step_name,
+            "stale": failed_trial_stale(snapshot=snapshot, trial=trial),
+        },
     )
+
+
+def failed_trial_stale(*, snapshot: EvidenceSnapshot, trial: TrialState) -> bool:
+    """Return whether the trial failed longer ago than the maximum age, with no error since."""
+    if snapshot.now - trial.last_activity_at <= failed_trial_max_age():
+        return False
+    return not any(call.started_at > trial.last_activity_at for call in snapshot.failed_calls)
 
 
 def step_without_calls_finding(*, trial: TrialState, stalled_for: timedelta) -> Finding:

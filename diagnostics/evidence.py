@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from django.db.models import Avg, Count, Max, Min, Q
 from django.utils import timezone
 
+from actions.models import QuickAction
 from customers.models import Agent, AgentAssignment, Customer, Trial
-from telemetry.models import Interaction, LogRecord, MetricSample
+from telemetry.models import Alert, Interaction, LogRecord, MetricSample
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ FAILED_CALL_LIMIT = 100
 LOG_LIMIT = 200
 PEER_FAILURE_LIMIT = 500
 TEMPLATE_LIMIT = 50
+RESOLVED_ALERT_LIMIT = 50
+ACTION_LIMIT = 50
 
 # OpenTelemetry severity numbers: 13-16 is WARN, 17 and above ERROR and FATAL.
 WARN_SEVERITY_NUMBER = 13
@@ -48,6 +51,7 @@ class TrialState:
     last_activity_at: datetime
     step_started_at: datetime | None
     agents_involved: tuple[str, ...] = ()
+    completed_at: datetime | None = None
 
     @property
     def progress_percent(self) -> int:
@@ -161,6 +165,22 @@ class AlertState:
     severity: str
     summary: str
     started_at: datetime
+    # True for an alert without a customer label, which concerns every customer of the agent.
+    platform_wide: bool = False
+    # When Alertmanager reported the alert resolved; None while it fires.
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """A quick action an operator ran for the customer, such as a restart or a retry."""
+
+    action_id: str
+    kind: str
+    params: dict
+    status: str
+    requested_by: str
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +217,9 @@ class EvidenceSnapshot:
     metrics: list[MetricReading] = field(default_factory=list)
     alerts: list[AlertState] = field(default_factory=list)
     templates: list[TemplateStats] = field(default_factory=list)
+    # Evidence of recovery: alerts resolved in the lookback and the customer's quick actions.
+    resolved_alerts: list[AlertState] = field(default_factory=list)
+    actions: list[ActionRecord] = field(default_factory=list)
 
     def agent_state(self, name: str) -> AgentState | None:
         return next((agent for agent in self.agents if agent.name == name), None)
@@ -231,6 +254,8 @@ def evidence_collect(*, customer: Customer, now: datetime | None = None) -> Evid
     snapshot.templates = templates_collect(
         customer=customer, since=snapshot.since, recent_since=snapshot.recent_since
     )
+    snapshot.resolved_alerts = resolved_alerts_collect(customer=customer, since=snapshot.since)
+    snapshot.actions = actions_collect(customer=customer, since=snapshot.since)
 
     logger.info(
         "Evidence collected",
@@ -260,6 +285,7 @@ def trials_collect(*, customer: Customer, since: datetime) -> list[TrialState]:
             last_activity_at=trial.last_activity_at,
             step_started_at=trial.step_started_at,
             agents_involved=tuple(trial.agents_involved or ()),
+            completed_at=trial.completed_at,
         )
         for trial in trials
     ]
@@ -615,6 +641,56 @@ def alerts_collect(*, customer: Customer, since: datetime) -> list[AlertState]:
             severity=alert.severity,
             summary=alert.summary,
             started_at=alert.starts_at,
+            platform_wide=alert.customer_id is None,
         )
         for alert in telemetry_selectors.alerts_firing_list(customer=customer)
     ]
+
+
+def resolved_alerts_collect(*, customer: Customer, since: datetime) -> list[AlertState]:
+    """Return alerts of the customer or platform-wide that resolved since `since`, newest first."""
+    alerts = (
+        Alert.objects.filter(
+            Q(customer=customer) | Q(customer__isnull=True),
+            status=Alert.Status.RESOLVED,
+            ends_at__gte=since,
+        )
+        .select_related("agent")
+        .order_by("-ends_at", "-id")[:RESOLVED_ALERT_LIMIT]
+    )
+    return [
+        AlertState(
+            name=alert.name,
+            agent=alert.agent.name if alert.agent else "",
+            severity=alert.severity,
+            summary=alert.summary,
+            started_at=alert.starts_at,
+            platform_wide=alert.customer_id is None,
+            ended_at=alert.ends_at,
+        )
+        for alert in alerts
+    ]
+
+
+def actions_collect(*, customer: Customer, since: datetime) -> list[ActionRecord]:
+    """Return the customer's quick actions requested since `since`, oldest first."""
+    rows = (
+        QuickAction.objects.filter(customer=customer, requested_at__gte=since)
+        .order_by("-requested_at", "-id")
+        .values("action_id", "kind", "params", "status", "requested_by__username", "finished_at")[
+            :ACTION_LIMIT
+        ]
+    )
+    actions = [
+        ActionRecord(
+            action_id=row["action_id"],
+            kind=row["kind"],
+            params=row["params"] or {},
+            status=row["status"],
+            requested_by=row["requested_by__username"] or "",
+            finished_at=row["finished_at"],
+        )
+        for row in rows
+    ]
+    actions.reverse()
+    return actions

@@ -25,6 +25,9 @@ class Diagnosis(models.Model):
     fingerprint = models.CharField(max_length=256, blank=True, db_index=True)
     # The full response as the API returns it.
     result = models.JSONField(default=dict)
+    # Trial and agent statuses the diagnosis saw, to tell when newer evidence makes it stale:
+    # {"trials": {trial_id: status}, "agents": {name: [platform_status, customer_status]}}.
+    evidence_state = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

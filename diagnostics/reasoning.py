@@ -19,6 +19,14 @@ from diagnostics.catalog import (
 )
 from diagnostics.detectors import SYMPTOM_SIGNALS, Finding, Signal, findings_detect
 from diagnostics.evidence import LOOKBACK, EvidenceSnapshot, OperationStats
+from diagnostics.recovery import (
+    first_problem_at,
+    operation_recovered,
+    recovery_find,
+    restarted_at,
+    retry_done_params,
+    step_progress,
+)
 from diagnostics.scoring import MAX_SCORE, MIN_SCORE, Hypothesis, hypotheses_rank, peers_with_error
 from diagnostics.text import message_excerpt, message_template
 
@@ -97,6 +105,8 @@ class Conclusion:
     impact: dict = field(default_factory=dict)
     # True while the problem still shows in the evidence; the scan resolves it once False.
     ongoing: bool = False
+    # Once the problem cleared: the evidence of recovery (recovery.Recovery.describe()).
+    recovery: dict | None = None
     steps: list[dict] = field(default_factory=list)
     playbook: str = ""
     alternatives: list[dict] = field(default_factory=list)
@@ -113,6 +123,16 @@ class Conclusion:
     @property
     def band(self) -> str:
         return confidence_band(confidence=self.confidence)
+
+    @property
+    def status(self) -> str:
+        """Return "ongoing", "resolved" (cleared, with evidence of recovery), "inactive"
+        (not seen recently, without such evidence) or "none" when no problem was found."""
+        if self.kind == NONE_KIND:
+            return "none"
+        if self.ongoing:
+            return "ongoing"
+        return "resolved" if self.recovery else "inactive"
 
 
 def confidence_band(*, confidence: float) -> str:
@@ -183,7 +203,22 @@ def hypothesis_conclusion(
         checked=checked,
         template=fingerprint_template(chosen=chosen),
     )
-    conclusion.steps = steps_build(kind=chosen.kind, chosen=chosen, workflow=workflow)
+    if not conclusion.ongoing:
+        recovery = recovery_find(
+            snapshot=snapshot, agent=chosen.agent, metric_names=chosen.kind.metric_names
+        )
+        conclusion.recovery = recovery.describe() if recovery else None
+    retried = None
+    if workflow is None:
+        since = first_problem_at(snapshot=snapshot, agent=chosen.agent)
+        retried = retry_done_params(snapshot=snapshot, since=since)
+    if retried is not None:
+        conclusion.workflow_id = retried["workflow_id"]
+        conclusion.stuck_step = retried["from_step"]
+    conclusion.steps = steps_build(
+        kind=chosen.kind, chosen=chosen, workflow=workflow, retried=retried
+    )
+    steps_progress_apply(snapshot=snapshot, conclusion=conclusion, agent=chosen.agent)
     if conclusion.band == "low":
         conclusion.manual_steps = list(MANUAL_STEPS)
     return conclusion
@@ -201,7 +236,7 @@ def unknown_conclusion(
         confidence=ranked[0].score,
         evidence=[finding.text for finding in findings[:EVIDENCE_LIMIT]],
         first_symptom=symptom,
-        ongoing=any(finding.signal in STANDING_SIGNALS for finding in findings),
+        ongoing=any(finding_standing(finding) for finding in findings),
         rejected=[rejected_describe(hypothesis=item) for item in ranked],
         checked=checked,
         manual_steps=list(MANUAL_STEPS),
@@ -347,25 +382,37 @@ def ongoing_check(
 ) -> bool:
     """Return whether the problem still shows, judged by the newest evidence of the cause."""
     relevant = [finding for finding in findings if finding.agent in (chosen.agent, None)]
-    if any(finding.signal in STANDING_SIGNALS for finding in relevant):
+    if any(finding_standing(finding) for finding in relevant):
         return True
 
     recent_since = snapshot.now - ONGOING_WINDOW
     saturated = [finding for finding in relevant if finding.signal == Signal.METRIC_SATURATION]
     if any(finding.observed_at and finding.observed_at >= recent_since for finding in saturated):
         return True
+    restart = restarted_at(snapshot=snapshot, agent=chosen.agent)
     return any(
-        operation_ongoing(operation=operation, recent_since=recent_since)
+        operation_ongoing(operation=operation, recent_since=recent_since, restart=restart)
         for operation in snapshot.operations
         if operation.agent == chosen.agent
     )
 
 
-def operation_ongoing(*, operation: OperationStats, recent_since) -> bool:
+def finding_standing(finding: Finding) -> bool:
+    """Return whether the finding shows a current state, which keeps a problem ongoing.
+
+    A trial that failed longer ago than the failed-trial age, with no error since, is history.
+    """
+    if finding.signal not in STANDING_SIGNALS:
+        return False
+    return not (finding.signal == Signal.WORKFLOW_FAILED and finding.data.get("stale"))
+
+
+def operation_ongoing(*, operation: OperationStats, recent_since, restart=None) -> bool:
+    """Return whether the operation failed recently with no success or restart since."""
     last_problem = operation.last_problem_at
     if last_problem is None or last_problem < recent_since:
         return False
-    return operation.last_success_at is None or operation.last_success_at < last_problem
+    return not operation_recovered(operation=operation, restart=restart)
 
 
 def impact_estimate(
@@ -397,28 +444,52 @@ def impact_line(*, impact: dict) -> str:
     return line
 
 
-def steps_build(*, kind: FaultKind, chosen: Hypothesis, workflow: Finding | None) -> list[dict]:
+def steps_build(
+    *, kind: FaultKind, chosen: Hypothesis, workflow: Finding | None, retried: dict | None = None
+) -> list[dict]:
+    """Build the kind's resolution steps. `retried` stands in for a workflow that a successful
+    retry has already moved on, so that the retry step still shows as done."""
     steps = []
     for template in kind.steps:
-        step = step_build(template=template, chosen=chosen, workflow=workflow)
+        step = step_build(template=template, chosen=chosen, workflow=workflow, retried=retried)
         if step is not None:
             steps.append({"step": len(steps) + 1, **step})
     return steps
 
 
+def steps_progress_apply(*, snapshot: EvidenceSnapshot, conclusion: Conclusion, agent) -> None:
+    """Mark steps that quick actions or the platform already did; once the problem has
+    cleared, mark the rest not needed, so that the panel offers no restart or retry for it."""
+    since = first_problem_at(snapshot=snapshot, agent=agent)
+    for step in conclusion.steps:
+        if step["status"] == "completed":
+            continue
+        progress = step_progress(snapshot=snapshot, step=step, since=since)
+        if progress is not None:
+            step.update(progress)
+        if step["status"] == "pending" and conclusion.status == "resolved":
+            step["status"] = "not_needed"
+            step["result"] = "Not needed: the problem has cleared"
+
+
 def step_build(
-    *, template: StepTemplate, chosen: Hypothesis, workflow: Finding | None
+    *,
+    template: StepTemplate,
+    chosen: Hypothesis,
+    workflow: Finding | None,
+    retried: dict | None = None,
 ) -> dict | None:
     """Build one resolution step, or None when the evidence lacks what the step needs."""
     if template.quick_action == RESTART_AGENT and not chosen.agent:
         return None
-    if template.quick_action == RETRY_WORKFLOW and (workflow is None or workflow.step is None):
+    retry = retry_params(workflow=workflow, retried=retried)
+    if template.quick_action == RETRY_WORKFLOW and retry is None:
         return None
 
     action = template.action.format(
         agent=chosen.agent or "the agent",
-        workflow_id=workflow.workflow_id if workflow else "",
-        step=workflow.step if workflow else "",
+        workflow_id=retry["workflow_id"] if retry else "",
+        step=retry["from_step"] if retry else "",
         version=deployed_version(chosen=chosen),
     )
     step: dict = {"action": action, "status": "pending"}
@@ -430,8 +501,14 @@ def step_build(
         step["params"] = {"agent": chosen.agent}
     if template.quick_action == RETRY_WORKFLOW:
         step["quick_action"] = RETRY_WORKFLOW
-        step["params"] = {"workflow_id": workflow.workflow_id, "from_step": workflow.step}
+        step["params"] = retry
     return step
+
+
+def retry_params(*, workflow: Finding | None, retried: dict | None) -> dict | None:
+    if workflow is not None and workflow.step is not None:
+        return {"workflow_id": workflow.workflow_id, "from_step": workflow.step}
+    return retried
 
 
 def check_result(*, template: StepTemplate, chosen: Hypothesis) -> str:
@@ -496,6 +573,8 @@ def result_build(
             "impact": conclusion.impact,
             "ongoing": conclusion.ongoing,
         },
+        "status": conclusion.status,
+        "recovery": conclusion.recovery,
         "resolution_steps": conclusion.steps,
         "related_issues": related_issues,
         "recommended_playbook": conclusion.playbook,

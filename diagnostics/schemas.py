@@ -46,13 +46,30 @@ class RootCauseOut(Schema):
     ongoing: bool = False
 
 
+class DoneByOut(Schema):
+    action_id: str
+    requested_by: str
+    finished_at: str
+
+
 class ResolutionStepOut(Schema):
     step: int
     action: str
-    status: Literal["completed", "pending"]
+    # not_needed: the problem cleared before the step was done.
+    status: Literal["completed", "pending", "not_needed"]
     result: str | None = None
     quick_action: Literal["restart_agent", "retry_workflow"] | None = None
     params: dict | None = None
+    # The quick action that did the step, when one did.
+    done_by: DoneByOut | None = None
+
+
+class RecoveryOut(Schema):
+    summary: str
+    recovered_at: str
+    restarted_at: str | None = None
+    completed_trials: list[str] = []
+    evidence: list[str]
 
 
 class RelatedIssueOut(Schema):
@@ -87,6 +104,10 @@ class DiagnosisOut(Schema):
     kind: str
     title: str
     root_cause: RootCauseOut
+    # ongoing; resolved (cleared, with the evidence in `recovery`); inactive (not seen
+    # recently, without evidence of recovery); none (no problem found).
+    status: Literal["ongoing", "resolved", "inactive", "none"] = "ongoing"
+    recovery: RecoveryOut | None = None
     resolution_steps: list[ResolutionStepOut]
     related_issues: list[RelatedIssueOut]
     recommended_playbook: str

@@ -9,17 +9,25 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from rapidfuzz import fuzz
 
-from customers.models import Customer
+from actions.models import QuickAction
+from customers.models import Agent, AgentAssignment, Customer, Trial
 from diagnostics.catalog import NONE_KIND, RESTART_AGENT, RETRY_WORKFLOW
 from diagnostics.models import ActiveIssue, ActiveIssueCustomer, Diagnosis, ScanState
 from diagnostics.reasoning import Conclusion
+from diagnostics.recovery import RESTART_OPERATION
 from diagnostics.text import message_template
+from telemetry.models import Interaction
 
 PAST_ISSUE_LIMIT = 200
 SAME_KIND_LIMIT = 50
 RELATED_LIMIT = 5
 EVIDENCE_TEXT_LINES = 6
 ACTIVE_ISSUE_LIMIT = 50
+# Trials compared when checking whether a stored diagnosis is still current.
+TRIAL_STATE_LIMIT = 200
+# A restart span starts before the restart ends, so a span that started up to this long before
+# a diagnosis may still have arrived after it.
+RESTART_SPAN_LEAD = timedelta(minutes=10)
 # Affected customers listed with each active issue; the count gives the rest.
 AFFECTED_SHOWN = 5
 MATCH_NAMES = {3: "fingerprint", 2: "component", 1: "kind", 0: "text"}
@@ -193,6 +201,76 @@ def diagnosis_latest(*, customer: Customer, max_age: timedelta) -> Diagnosis | N
     )
 
 
+def diagnosis_is_current(*, diagnosis: Diagnosis) -> bool:
+    """Return whether no newer evidence has arrived since the diagnosis was made.
+
+    Newer evidence is a quick action that finished, a trial or agent status that changed, or a
+    restart the platform reported for the customer. A diagnosis stored without its evidence
+    state is never current.
+    """
+    state = diagnosis.evidence_state or {}
+    if "trials" not in state or "agents" not in state:
+        return False
+    made_at = diagnosis.created_at
+    customer_id = diagnosis.customer_id
+
+    if QuickAction.objects.filter(customer_id=customer_id, finished_at__gt=made_at).exists():
+        return False
+    if trials_changed(customer_id=customer_id, made_at=made_at, recorded=state["trials"]):
+        return False
+    if agents_changed(customer_id=customer_id, made_at=made_at, recorded=state["agents"]):
+        return False
+    return not restart_reported(customer_id=customer_id, made_at=made_at)
+
+
+def trials_changed(*, customer_id: int, made_at: datetime, recorded: dict) -> bool:
+    """Return whether a recorded trial changed status, or another one completed or got stuck."""
+    rows = (
+        Trial.objects.filter(customer_id=customer_id)
+        .filter(
+            Q(trial_id__in=list(recorded))
+            | Q(completed_at__gt=made_at)
+            | Q(status__in=Trial.PROBLEM_STATUSES, last_activity_at__gt=made_at)
+        )
+        .values_list("trial_id", "status")[:TRIAL_STATE_LIMIT]
+    )
+    return any(recorded.get(trial_id) != status for trial_id, status in rows)
+
+
+def agents_changed(*, customer_id: int, made_at: datetime, recorded: dict) -> bool:
+    """Return whether an agent's platform or customer status differs from the recorded one.
+
+    A platform-wide status change after the diagnosis counts even when the status is back to
+    what it was, as after a restart.
+    """
+    platform = dict(Agent.objects.filter(name__in=list(recorded)).values_list("name", "status"))
+    if Agent.objects.filter(name__in=list(recorded), status_changed_at__gt=made_at).exists():
+        return True
+    own = dict(
+        AgentAssignment.objects.filter(customer_id=customer_id).values_list("agent__name", "status")
+    )
+    for name, (platform_status, customer_status) in recorded.items():
+        if platform.get(name, platform_status) != platform_status:
+            return True
+        if own.get(name) != customer_status:
+            return True
+    return False
+
+
+def restart_reported(*, customer_id: int, made_at: datetime) -> bool:
+    """Return whether a restart span of the customer's agents arrived after the diagnosis.
+
+    A customer's instance reports RESTARTING then RUNNING without a time of change, so the
+    restart span is what shows a restart that ended in the status the diagnosis saw.
+    """
+    return Interaction.objects.filter(
+        customer_id=customer_id,
+        operation=RESTART_OPERATION,
+        started_at__gte=made_at - RESTART_SPAN_LEAD,
+        received_at__gt=made_at,
+    ).exists()
+
+
 def quick_action_url(*, customer_id: str, step: dict) -> str | None:
     """Return the actions app's confirmation page for a step's quick action, or None."""
     kind = step.get("quick_action")
@@ -230,11 +308,12 @@ def diagnosis_for_panel(*, customer: Customer, max_age: timedelta) -> Diagnosis 
     """Return the diagnosis the panel shows: the newest one while young, else the scan's one.
 
     The scan keeps a diagnosis for every customer of an open active issue, so an operator who
-    follows the issue finds it ready even when it is older than `max_age`.
+    follows the issue finds it ready even when it is older than `max_age`. Either is shown only
+    while no newer evidence has arrived (diagnosis_is_current).
     """
     recent = diagnosis_latest(customer=customer, max_age=max_age)
     if recent is not None:
-        return recent
+        return recent if diagnosis_is_current(diagnosis=recent) else None
     link = (
         ActiveIssueCustomer.objects.filter(
             customer=customer,
@@ -246,7 +325,9 @@ def diagnosis_for_panel(*, customer: Customer, max_age: timedelta) -> Diagnosis 
         .order_by("-diagnosis__created_at")
         .first()
     )
-    return link.diagnosis if link else None
+    if link is None or not diagnosis_is_current(diagnosis=link.diagnosis):
+        return None
+    return link.diagnosis
 
 
 def customer_active_issues(*, customer: Customer) -> list[ActiveIssue]:

@@ -81,6 +81,7 @@ def diagnosis_store(
         confidence=conclusion.confidence,
         fingerprint=conclusion.fingerprint,
         requested_by=requested_by,
+        evidence_state=evidence_state_describe(snapshot=snapshot),
     )
     diagnosis.result = result_build(
         diagnosis_id=diagnosis.diagnosis_id,
@@ -100,6 +101,16 @@ def diagnosis_store(
         },
     )
     return diagnosis
+
+
+def evidence_state_describe(*, snapshot: EvidenceSnapshot) -> dict:
+    """Return the trial and agent statuses the snapshot holds, for Diagnosis.evidence_state."""
+    return {
+        "trials": {trial.trial_id: trial.status for trial in snapshot.trials},
+        "agents": {
+            agent.name: [agent.platform_status, agent.customer_status] for agent in snapshot.agents
+        },
+    }
 
 
 def diagnosis_resolve(*, diagnosis: Diagnosis, resolution: str, resolved_by=None) -> Diagnosis:

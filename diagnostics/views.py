@@ -1,14 +1,17 @@
 """The Issue Detective panel: shown inside the customer overview (htmx) or as its own page."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import Customer
+from customers.selectors import customer_get
 from diagnostics.models import Diagnosis
 from diagnostics.reasoning import confidence_band
 from diagnostics.selectors import customer_active_issues, diagnosis_for_panel, quick_action_url
@@ -24,7 +27,7 @@ TEMPLATE = "diagnostics/panel.html"
 
 @require_GET
 def diagnosis_panel(request: HttpRequest, customer_id: str) -> HttpResponse:
-    customer = get_object_or_404(Customer, customer_id=customer_id)
+    customer = customer_get(customer_id=customer_id)
     diagnosis = diagnosis_for_panel(customer=customer, max_age=PANEL_REUSE_AGE)
     if diagnosis is None:
         diagnosis = diagnosis_create(customer=customer, requested_by=request.user)
@@ -33,7 +36,7 @@ def diagnosis_panel(request: HttpRequest, customer_id: str) -> HttpResponse:
 
 @require_POST
 def diagnosis_run(request: HttpRequest, customer_id: str) -> HttpResponse:
-    customer = get_object_or_404(Customer, customer_id=customer_id)
+    customer = customer_get(customer_id=customer_id)
     diagnosis = diagnosis_create(
         customer=customer,
         issue_description=request.POST.get("issue_description", "").strip(),
@@ -48,8 +51,10 @@ def diagnosis_run(request: HttpRequest, customer_id: str) -> HttpResponse:
 def diagnosis_resolve_view(
     request: HttpRequest, customer_id: str, diagnosis_id: str
 ) -> HttpResponse:
-    customer = get_object_or_404(Customer, customer_id=customer_id)
-    diagnosis = get_object_or_404(Diagnosis, customer=customer, diagnosis_id=diagnosis_id)
+    customer = customer_get(customer_id=customer_id)
+    diagnosis = Diagnosis.objects.filter(customer=customer, diagnosis_id=diagnosis_id).first()
+    if diagnosis is None:
+        raise Http404(f"Diagnosis '{diagnosis_id}' of customer '{customer_id}' not found.")
     try:
         diagnosis = diagnosis_resolve(
             diagnosis=diagnosis,
@@ -81,7 +86,7 @@ def panel_render(
 ) -> HttpResponse:
     result = diagnosis.result
     steps = [
-        {**step, "url": quick_action_url(customer_id=customer.customer_id, step=step)}
+        {**step, "url": step_url(customer=customer, step=step)}
         for step in result.get("resolution_steps", [])
     ]
     confidence = result.get("root_cause", {}).get("confidence", 0.0)
@@ -90,6 +95,8 @@ def panel_render(
         "diagnosis": diagnosis,
         "result": result,
         "root_cause": result.get("root_cause", {}),
+        "recovery": recovery_context(result=result),
+        "embedded": panel_embedded(request=request, customer=customer),
         "steps": steps,
         "confidence_percent": round(confidence * 100),
         "confidence_band": confidence_band(confidence=confidence),
@@ -100,3 +107,38 @@ def panel_render(
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def step_url(*, customer: Customer, step: dict) -> str | None:
+    """Return the confirmation page of a step still to do, or None for a step done or not needed."""
+    if step.get("status") != "pending":
+        return None
+    return quick_action_url(customer_id=customer.customer_id, step=step)
+
+
+def panel_embedded(*, request: HttpRequest, customer: Customer) -> bool:
+    """Return whether the panel is rendered inside another page, such as the customer overview.
+
+    Embedded, the quick action buttons open their confirmation in the overview's quick action
+    region. The panel's own page has no such region, so there they follow their links.
+    """
+    if not request.htmx:
+        return False
+    own_page = reverse("diagnosis-panel", kwargs={"customer_id": customer.customer_id})
+    return urlsplit(request.htmx.current_url or "").path != own_page
+
+
+def recovery_context(*, result: dict) -> dict | None:
+    """Return the recovery with its times as datetimes, to show them in the operator's zone."""
+    recovery = result.get("recovery")
+    if not recovery:
+        return None
+    return {
+        **recovery,
+        "recovered_at": parse_time(recovery.get("recovered_at")),
+        "restarted_at": parse_time(recovery.get("restarted_at")),
+    }
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -14,6 +14,7 @@ from tests.factories import (
     CustomerFactory,
     InteractionFactory,
     LogRecordFactory,
+    QuickActionFactory,
     TrialFactory,
 )
 
@@ -240,3 +241,53 @@ def template_logs_build(*, customer, agent_name: str, template: str, body: str, 
             template=log_template,
         )
     return log_template
+
+
+def story_recover(*, customer, operator, restart_via_action: bool = True):
+    """Recover the demo story: restart WowMemory, retry from step 7, let the trial complete.
+
+    The restart comes 2 minutes ago, after the last timeout 3 minutes ago, as a quick action
+    with the platform's restart span; the retry follows, then successful calls and completion.
+    """
+    now = timezone.now()
+    memory = Agent.objects.get(name="WowMemory")
+    trial = customer.trials.get(trial_id="trial-wf-12345")
+    if restart_via_action:
+        QuickActionFactory(
+            customer=customer,
+            requested_by=operator,
+            status="succeeded",
+            finished_at=now - timedelta(minutes=2),
+        )
+    InteractionFactory(
+        customer=customer,
+        agent=memory,
+        operation="restart_agent",
+        started_at=now - timedelta(minutes=2, seconds=1),
+        response_body='{"status": "RUNNING"}',
+    )
+    QuickActionFactory(
+        customer=customer,
+        requested_by=operator,
+        kind="retry_workflow",
+        params={"workflow_id": trial.trial_id, "from_step": 7},
+        status="succeeded",
+        finished_at=now - timedelta(seconds=100),
+    )
+    for seconds in (90, 60):
+        InteractionFactory(
+            customer=customer,
+            agent=memory,
+            trial=trial,
+            workflow_step=7,
+            operation="retrieve_context",
+            started_at=now - timedelta(seconds=seconds),
+        )
+    Trial.objects.filter(pk=trial.pk).update(
+        status=Trial.Status.COMPLETED,
+        current_step=15,
+        last_activity_at=now - timedelta(seconds=30),
+        completed_at=now - timedelta(seconds=30),
+        status_detail="",
+    )
+    return trial

@@ -535,5 +535,5 @@ def test_query_count_independent_of_volume():
     with CaptureQueriesContext(connection) as large:
         diagnosis_create(customer=customer)
 
-    assert len(small.captured_queries) == 14
+    assert len(small.captured_queries) == 16
     assert len(large.captured_queries) == len(small.captured_queries)
