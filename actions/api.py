@@ -1,10 +1,14 @@
 """JSON API for quick actions: request a restart or a retry, and read an action's status."""
 
+import json
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from actions import selectors, services
 from actions.models import QuickAction
@@ -12,15 +16,63 @@ from actions.models import QuickAction
 router = Router(tags=["quick actions"])
 
 
+# Examples for the type errors, so that a client sees a value it could send.
+FIELD_EXAMPLES = {
+    "agent_id": '"WowMemory"',
+    "workflow_id": '"trial-wf-12345"',
+    "reason": '"Connection pool exhausted"',
+}
+
+
+def json_text(value: Any) -> str:
+    """Return the value as the client wrote it in JSON, for error messages."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def strict_string(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "string_type",
+            "{field} {value} is not a string; send it as a JSON string, for example {example}.",
+            {
+                "field": info.field_name,
+                "value": json_text(value),
+                "example": FIELD_EXAMPLES[info.field_name],
+            },
+        )
+    return value
+
+
+def strict_step(value: Any) -> Any:
+    # Lax parsing would read true as step 1 and "7" or 7.0 as step 7. A retry restarts real work,
+    # so only a JSON integer is taken as a step.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError(
+            "int_type",
+            "from_step {value} is not an integer; send the step number as a JSON integer, "
+            "for example 7.",
+            {"value": json_text(value)},
+        )
+    return value
+
+
 class RestartAgentIn(Schema):
     agent_id: str
     reason: str
+
+    _strings = field_validator("agent_id", "reason", mode="before")(strict_string)
 
 
 class RetryWorkflowIn(Schema):
     workflow_id: str
     from_step: int
     reason: str
+
+    _strings = field_validator("workflow_id", "reason", mode="before")(strict_string)
+    _step = field_validator("from_step", mode="before")(strict_step)
 
 
 class ActionAcceptedOut(Schema):

@@ -77,7 +77,7 @@ def restart_rejected(*, agent: str, customer_id: str, error: PlatformRejected) -
 
 def restart_unavailable(*, action: QuickAction, error: PlatformError) -> Outcome:
     return failed(
-        f"Restart of {action.params['agent']} failed: {error.message}",
+        f"Restart of {action.params['agent']} failed: {error.detail}",
         "Try again in a minute; if it fails again, escalate to engineering.",
     )
 
@@ -123,7 +123,7 @@ def retry_rejected(*, workflow_id: str, error: PlatformRejected) -> Outcome:
 
 def retry_unavailable(*, action: QuickAction, error: PlatformError) -> Outcome:
     return failed(
-        f"Retry of workflow {action.params['workflow_id']} failed: {error.message}",
+        f"Retry of workflow {action.params['workflow_id']} failed: {error.detail}",
         "Try again in a minute; if it fails again, escalate to engineering.",
     )
 
@@ -204,7 +204,7 @@ def retry_outcome(*, action: QuickAction, verdict: str, state: dict, accepted: d
 def retry_unconfirmed(*, workflow_id: str, accepted: dict, error: PlatformError) -> Outcome:
     summary = (
         f"The platform accepted the retry of workflow {workflow_id}, but its status could not be "
-        f"read afterwards ({error.message}). Watch the trial on the customer overview."
+        f"read afterwards ({error.detail}). Watch the trial on the customer overview."
     )
     result = {"summary": summary, "outcome": "unconfirmed", "platform": {"accepted": accepted}}
     return Outcome(QuickAction.Status.SUCCEEDED, result)
@@ -232,4 +232,4 @@ def action_execute(*, action: QuickAction, client: PlatformClient) -> Outcome:
         raise
     except PlatformError as error:
         # A response outside the contract, such as a 500, will not change if the call is repeated.
-        return failed(error.message, NEXT_STEP_AFTER_ERROR)
+        return failed(error.detail, NEXT_STEP_AFTER_ERROR)

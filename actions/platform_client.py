@@ -23,15 +23,22 @@ MAX_CONNECT_TIMEOUT_SECONDS = 3.0
 # Attempts per call, and the wait before the second attempt; the wait doubles after each failure.
 MAX_ATTEMPTS = 3
 RETRY_BACKOFF_SECONDS = 0.5
+RETRY_LATER_ADVICE = "Try again in a minute."
 
 
 class PlatformError(Exception):
-    """A control API call that failed; `message` is written for the operator."""
+    """A control API call that failed, written for the operator.
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    `detail` says what failed, `advice` what to do next (may be empty), and `message` is both.
+    Callers that add their own next step use `detail`, so that advice is not given twice.
+    """
+
+    def __init__(self, detail: str, *, status_code: int | None = None, advice: str = "") -> None:
+        self.detail = detail
+        self.advice = advice
+        self.message = f"{detail} {advice}" if advice else detail
         self.status_code = status_code
+        super().__init__(self.message)
 
 
 class PlatformUnavailable(PlatformError):
@@ -123,12 +130,14 @@ class PlatformClient:
         except requests.Timeout as error:
             raise PlatformUnavailable(
                 f"The platform did not respond to {method} {path} within "
-                f"{self.timeout_seconds:g} s. It may be overloaded; try again in a minute."
+                f"{self.timeout_seconds:g} s; it may be overloaded.",
+                advice=RETRY_LATER_ADVICE,
             ) from error
         except requests.ConnectionError as error:
             raise PlatformUnavailable(
                 f"The platform control API at {self.base_url} could not be reached "
-                f"({type(error).__name__}). Check that the platform is up; try again in a minute."
+                f"({type(error).__name__}); check that the platform is up.",
+                advice=RETRY_LATER_ADVICE,
             ) from error
 
         return self._parse(response, method=method, path=path, attempt=attempt)
@@ -173,8 +182,9 @@ class PlatformClient:
             )
         raise PlatformError(
             f"The platform returned {status} for {method} {path} with an unexpected body: "
-            f"{platform_message}. Escalate to engineering if this repeats.",
+            f"{platform_message}.",
             status_code=status,
+            advice="Escalate to engineering if this repeats.",
         )
 
     def _extra(self, method: str, path: str, attempt: int) -> dict[str, Any]:

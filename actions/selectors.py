@@ -79,6 +79,21 @@ def trials_retryable_for_customer(*, customer: Customer) -> list[Trial]:
     )
 
 
+def trials_stuck_on_agent(*, customer: Customer, agent: str) -> list[Trial]:
+    """Return the customer's stuck or failed trials whose current step waits on this agent.
+
+    The agent of the last failed call at the trial's current step decides. A trial without such
+    a call counts when the agent is among the trial's agents.
+    """
+    trials = []
+    for trial in trials_retryable_for_customer(customer=customer):
+        failing_agent = failing_agent_name(trial_id=trial.trial_id, step=trial.current_step)
+        involved = agent in (trial.agents_involved or [])
+        if failing_agent == agent or (failing_agent is None and involved):
+            trials.append(trial)
+    return trials
+
+
 def failing_agent_name(*, trial_id: str, step: int) -> str | None:
     """Return the agent of the latest failed or timed-out call at this step of the trial."""
     interaction = (

@@ -7,6 +7,7 @@ operator), when, why and with what result.
 """
 
 import logging
+import re
 from datetime import timedelta
 from functools import partial
 
@@ -36,6 +37,7 @@ RUN_TIME_LIMIT_SECONDS = 90
 STALE_RUNNING_AFTER = timedelta(seconds=RUN_TIME_LIMIT_SECONDS + 60)
 # A pending action older than this was probably never enqueued, for example during an outage.
 STALE_PENDING_AFTER = timedelta(minutes=2)
+STEP_PATTERN = re.compile(r"-?[0-9]+")
 # simple-history stores the change reason in a 100-character column.
 CHANGE_REASON_LENGTH = 100
 
@@ -136,11 +138,8 @@ def workflow_params_validate(*, customer: Customer, params: dict, errors: dict[s
 
 def from_step_validate(*, trial: Trial, value: object, errors: dict[str, str]) -> int | None:
     step_range = f"between 1 and {trial.current_step}"
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        step = int(str(value).strip())
-    except (TypeError, ValueError):
+    step = step_parse(value)
+    if step is None:
         errors["from_step"] = f"Step {value!r} is not a whole number; enter a step {step_range}."
         return None
 
@@ -157,6 +156,22 @@ def from_step_validate(*, trial: Trial, value: object, errors: dict[str, str]) -
             f"{trial.trial_id}; enter a step {step_range}."
         )
     return step
+
+
+def step_parse(value: object) -> int | None:
+    """Return the step as an int, or None unless value is an int or an integer in ASCII digits.
+
+    Booleans are rejected although Python counts them as ints, and so are "7.0" and digits of
+    other scripts, which int() would accept.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if not STEP_PATTERN.fullmatch(text):
+        return None
+    return int(text)
 
 
 def reason_validate(*, reason: str | None, errors: dict[str, str]) -> str:
@@ -227,7 +242,7 @@ def quick_action_run(*, action_pk: int, max_attempts: int = DEFAULT_MAX_ATTEMPTS
         outcome = outcomes.action_execute(action=action, client=client)
     except PlatformUnavailable as error:
         if action.attempts < max_attempts:
-            run_requeue(action_pk=action_pk, error=error.message)
+            run_requeue(action_pk=action_pk, error=error.detail)
             raise
         outcome = outcomes.UNAVAILABLE_OUTCOMES[action.kind](action=action, error=error)
 

@@ -22,7 +22,8 @@ class QuickActionTask(Task):
             extra={"action_pk": action_pk, "task_id": task_id, "error": repr(exc)},
         )
         if action_pk is not None:
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            # A platform error's detail leaves out its advice, because the failure adds its own.
+            message = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
             services.quick_action_fail(action_pk=action_pk, error=message)
 
 

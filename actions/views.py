@@ -21,39 +21,61 @@ logger = logging.getLogger(__name__)
 
 RESTART = QuickAction.Kind.RESTART_AGENT
 RETRY = QuickAction.Kind.RETRY_WORKFLOW
+RESTART_FIELDS = ("agent",)
+RETRY_FIELDS = ("workflow_id", "from_step")
 
 
 @require_http_methods(["GET", "POST"])
 def restart_confirm(request: HttpRequest, customer_id: str) -> HttpResponse:
-    source = request.POST if request.method == "POST" else request.GET
-    params = {"agent": source.get("agent", "")}
+    customer = customer_get_or_404(customer_id)
+    params, errors = params_read(request, fields=RESTART_FIELDS)
     return confirm_or_request(
-        request, customer=customer_get_or_404(customer_id), kind=RESTART, params=params
+        request, customer=customer, kind=RESTART, params=params, errors=errors
     )
 
 
 @require_http_methods(["GET", "POST"])
 def retry_confirm(request: HttpRequest, customer_id: str) -> HttpResponse:
-    source = request.POST if request.method == "POST" else request.GET
-    params = {"workflow_id": source.get("workflow_id", ""), "from_step": source.get("from_step")}
-    return confirm_or_request(
-        request, customer=customer_get_or_404(customer_id), kind=RETRY, params=params
-    )
+    customer = customer_get_or_404(customer_id)
+    params, errors = params_read(request, fields=RETRY_FIELDS)
+    return confirm_or_request(request, customer=customer, kind=RETRY, params=params, errors=errors)
+
+
+def params_read(request: HttpRequest, *, fields: tuple[str, ...]) -> tuple[dict, dict[str, str]]:
+    """Read the action's target from the query string on GET and from the form body on POST.
+
+    The confirmation states its scope from the query string, and a POST runs what its body
+    names. A POST whose query string names another target is rejected, so that an action never
+    runs on a target other than the one the operator confirmed.
+    """
+    if request.method == "GET":
+        return {field: request.GET.get(field, "") for field in fields}, {}
+
+    params = {field: request.POST.get(field, "") for field in fields}
+    errors = {}
+    for field in fields:
+        if field in request.GET and request.GET[field].strip() != params[field].strip():
+            errors[field] = (
+                f"The confirmation was for {field} {request.GET[field]!r}, but the form sent "
+                f"{params[field]!r}, so nothing was run. Open the confirmation again from the "
+                "customer overview."
+            )
+    return params, errors
 
 
 def confirm_or_request(
-    request: HttpRequest, *, customer: Customer, kind: str, params: dict
+    request: HttpRequest, *, customer: Customer, kind: str, params: dict, errors: dict[str, str]
 ) -> HttpResponse:
+    reason = request.POST.get("reason", "")
     if request.method == "GET":
-        errors: dict[str, str] = {}
         services.quick_action_params_validate(
             customer=customer, kind=kind, params=params, errors=errors
         )
+    if request.method == "GET" or errors:
         return confirm_render(
-            request, customer=customer, kind=kind, params=params, errors=errors, reason=""
+            request, customer=customer, kind=kind, params=params, errors=errors, reason=reason
         )
 
-    reason = request.POST.get("reason", "")
     try:
         action = services.quick_action_request(
             customer=customer,
@@ -69,7 +91,9 @@ def confirm_or_request(
         )
 
     if request.htmx:
-        return detail_render(request, action=action)
+        # With an eager worker, as in the demo, the action has already run.
+        action.refresh_from_db()
+        return detail_render(request, action=action, announce_finished=True)
     return redirect("action-detail", action_id=action.action_id)
 
 
@@ -94,7 +118,11 @@ def confirm_render(
         "reason_error": errors.get("reason", ""),
         "reason": reason,
         "max_reason_length": services.MAX_REASON_LENGTH,
-        "form_url": request.get_full_path(),
+        # The body is the only source of a POST's target, so the form posts to the bare path.
+        "form_url": request.path,
+        # A plain form on the standalone page redirects to the action page after success; inside
+        # another page the form posts with htmx and swaps in the action's status.
+        "inline": bool(request.htmx),
         "overview_url": customer_overview_url(customer),
     }
     template = "actions/confirm.html#confirm" if request.htmx else "actions/confirm.html"
@@ -125,24 +153,51 @@ def action_detail(request: HttpRequest, action_id: str) -> HttpResponse:
     return detail_render(request, action=action)
 
 
-def detail_render(request: HttpRequest, *, action: QuickAction) -> HttpResponse:
+def detail_render(
+    request: HttpRequest, *, action: QuickAction, announce_finished: bool = False
+) -> HttpResponse:
+    """Render an action's status; announce_finished is set by the request that created it."""
     context = {
         "action": action,
         "customer": action.customer,
+        "heading": action_heading(action),
         "history": selectors.quick_action_history(action=action),
         "overview_url": customer_overview_url(action.customer),
+        "next_retries": next_retries(action),
     }
     template = "actions/detail.html#status" if request.htmx else "actions/detail.html"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
 
-    # Only a poll of an unfinished action can observe the change to finished, so the event fires
-    # once, and reloading a finished action does not refresh the overview again.
-    if request.htmx and request.GET.get("poll") and action.is_finished:
+    # Only a poll of an unfinished action, or the request that ran it eagerly, can observe the
+    # change to finished. So the event fires once, and reloading a finished action does not
+    # refresh the overview again.
+    observed_finish = request.GET.get("poll") or announce_finished
+    if request.htmx and observed_finish and action.is_finished:
         response["HX-Trigger"] = json.dumps(
             {"quickActionFinished": {"action_id": action.action_id, "status": action.status}}
         )
     return response
+
+
+ACTION_STATUS_PHRASES = {
+    QuickAction.Status.PENDING: "is waiting to start",
+    QuickAction.Status.RUNNING: "is running",
+    QuickAction.Status.SUCCEEDED: "succeeded",
+    QuickAction.Status.FAILED: "failed",
+}
+
+
+def action_heading(action: QuickAction) -> str:
+    """Return a heading such as "Restart of WowMemory for customer cust-123 succeeded"."""
+    return f"{services.quick_action_label(action)} {ACTION_STATUS_PHRASES[action.status]}"
+
+
+def next_retries(action: QuickAction) -> list:
+    """Return the trials to retry after a successful restart; empty for anything else."""
+    if action.kind != RESTART or action.status != QuickAction.Status.SUCCEEDED:
+        return []
+    return selectors.trials_stuck_on_agent(customer=action.customer, agent=action.params["agent"])
 
 
 @require_GET

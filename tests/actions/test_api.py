@@ -20,6 +20,18 @@ def post_json(client, path, body, token):
     )
 
 
+def field_messages(response) -> list[tuple[str, str]]:
+    """Return (field, message) of each error, from a body of the API's validation error shape.
+
+    Reads both shapes the API has used: ninja's {"loc", "msg"} items and {"field", "message"}.
+    """
+    pairs = []
+    for error in response.json()["errors"]:
+        field = error["field"] if "field" in error else error["loc"][-1]
+        pairs.append((field, error["message"] if "message" in error else error["msg"]))
+    return pairs
+
+
 def test_restart_api_accepts(customer, client, api_token, operator):
     response = post_json(
         client,
@@ -138,3 +150,49 @@ def test_action_api_unknown_action_404(customer, operator_client):
     assert (
         response.json()["message"] == "Quick action 'act-missing' not found; check the action id."
     )
+
+
+@pytest.mark.parametrize(
+    ("from_step", "shown"),
+    [(True, "true"), (False, "false"), ("7", '"7"'), (7.0, "7.0"), (7.5, "7.5"), (None, "null")],
+)
+def test_retry_api_rejects_non_integer_step(customer, client, api_token, from_step, shown):
+    response = post_json(
+        client,
+        "/customers/cust-123/actions/retry-workflow",
+        {"workflow_id": "trial-wf-12345", "from_step": from_step, "reason": "r"},
+        api_token,
+    )
+
+    message = (
+        f"from_step {shown} is not an integer; send the step number as a JSON integer, "
+        "for example 7."
+    )
+    assert response.status_code == 422
+    assert field_messages(response) == [("from_step", message)]
+    assert QuickAction.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "value", "shown", "example"),
+    [
+        ("retry-workflow", "workflow_id", True, "true", '"trial-wf-12345"'),
+        ("retry-workflow", "workflow_id", 12345, "12345", '"trial-wf-12345"'),
+        ("restart-agent", "agent_id", True, "true", '"WowMemory"'),
+        ("restart-agent", "agent_id", ["WowMemory"], '["WowMemory"]', '"WowMemory"'),
+        ("restart-agent", "reason", 5, "5", '"Connection pool exhausted"'),
+    ],
+)
+def test_action_api_rejects_non_string_ids(
+    customer, client, api_token, path, field, value, shown, example
+):
+    body = {"workflow_id": "trial-wf-12345", "from_step": 7, "agent_id": "WowMemory"}
+    body["reason"] = "r"
+    body[field] = value
+
+    response = post_json(client, f"/customers/cust-123/actions/{path}", body, api_token)
+
+    message = f"{field} {shown} is not a string; send it as a JSON string, for example {example}."
+    assert response.status_code == 422
+    assert field_messages(response) == [(field, message)]
+    assert QuickAction.objects.count() == 0

@@ -104,8 +104,12 @@ def test_read_timeout_raises_unavailable(fake_platform):
         client_for(fake_platform).workflow_get(workflow_id="trial-wf-12345")
 
     assert raised.value.message == (
-        "The platform did not respond to GET /v1/workflows/trial-wf-12345 within 0.5 s. "
-        "It may be overloaded; try again in a minute."
+        "The platform did not respond to GET /v1/workflows/trial-wf-12345 within 0.5 s; "
+        "it may be overloaded. Try again in a minute."
+    )
+    assert raised.value.detail == (
+        "The platform did not respond to GET /v1/workflows/trial-wf-12345 within 0.5 s; "
+        "it may be overloaded."
     )
     assert len(fake_platform.calls("GET", "/v1/workflows/trial-wf-12345")) == 3
 

@@ -370,6 +370,37 @@ def test_restart_last_attempt_fails_with_advice(customer, operator, fake_platfor
     )
 
 
+def test_restart_timeout_advice_given_once(customer, operator, fake_platform):
+    fake_platform.script("POST", RESTART_PATH, *[Reply(200, {"status": "RUNNING"}, delay=1.0)] * 3)
+    action = request_restart(customer, operator)
+
+    services.quick_action_run(action_pk=action.pk, max_attempts=1)
+
+    action.refresh_from_db()
+    assert action.status == QuickAction.Status.FAILED
+    assert action.error == (
+        f"Restart of WowMemory failed: The platform did not respond to POST {RESTART_PATH} "
+        "within 0.5 s; it may be overloaded. "
+        "Try again in a minute; if it fails again, escalate to engineering."
+    )
+    assert action.error.lower().count("try again in a minute") == 1
+
+
+def test_retry_unreachable_advice_given_once(customer, operator, fake_platform, settings):
+    settings.PLATFORM_API_URL = "http://127.0.0.1:9"
+    action = request_retry(customer, operator)
+
+    services.quick_action_run(action_pk=action.pk, max_attempts=1)
+
+    action.refresh_from_db()
+    assert action.status == QuickAction.Status.FAILED
+    assert action.error == (
+        "Retry of workflow trial-wf-12345 failed: The platform control API at "
+        "http://127.0.0.1:9 could not be reached (ConnectionError); check that the platform "
+        "is up. Try again in a minute; if it fails again, escalate to engineering."
+    )
+
+
 def test_restart_503_then_success_succeeds(customer, operator, fake_platform):
     fake_platform.script(
         "POST",

@@ -100,3 +100,37 @@
     showError(event, "The server could not be reached. Check the connection and reload the page.");
   });
 })();
+
+// A plain form that runs a quick action waits for the platform before the next page loads.
+// Disable its submit button and show its "Running…" indicator, as hx-disabled-elt does for the
+// htmx version of the form, so the operator sees progress and cannot submit twice.
+(function () {
+  function submitButtons(form) {
+    return Array.prototype.slice.call(form.querySelectorAll("button[type='submit']"));
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    // htmx cancels the native submit of the forms it sends itself.
+    if (event.defaultPrevented || !form.matches("form[data-disable-on-submit]")) {
+      return;
+    }
+    form.classList.add("is-submitting");
+    submitButtons(form).forEach(function (button) {
+      button.disabled = true;
+    });
+  });
+
+  // Back from the next page may show this page from the back-forward cache, still disabled.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) {
+      return;
+    }
+    document.querySelectorAll("form.is-submitting").forEach(function (form) {
+      form.classList.remove("is-submitting");
+      submitButtons(form).forEach(function (button) {
+        button.disabled = false;
+      });
+    });
+  });
+})();
