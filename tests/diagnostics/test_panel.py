@@ -184,3 +184,62 @@ def test_panel_has_no_inline_style_or_script(operator_client):
 
     assert "style=" not in html
     assert "<script" not in html
+
+
+def test_panel_embedded_opens_confirmation_inline(operator_client):
+    story_build()
+    restart_url = "/customers/cust-123/actions/restart-agent/?agent=WowMemory"
+
+    html = operator_client.get(
+        panel_url(),
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/customers/cust-123/"},
+    ).content.decode()
+
+    assert f'href="{restart_url}"' in html
+    assert f'hx-get="{restart_url}"' in html
+    assert html.count('hx-target="#quick-action-region"') == 2
+    assert html.count('hx-target="#quick-action-region" hx-swap="innerHTML"') == 2
+
+
+def test_panel_own_page_plain_links(operator_client):
+    story_build()
+
+    html = operator_client.get(panel_url()).content.decode()
+
+    assert 'href="/customers/cust-123/actions/restart-agent/?agent=WowMemory"' in html
+    assert "#quick-action-region" not in html
+
+
+def test_panel_refreshes_after_quick_action(operator_client):
+    story_build()
+
+    html = operator_client.get(panel_url(), headers={"HX-Request": "true"}).content.decode()
+    opening = html.lstrip().split(">", 1)[0]
+
+    assert 'hx-trigger="quickActionFinished from:body"' in opening
+    assert 'hx-get="/customers/cust-123/diagnosis/"' in opening
+    assert 'hx-swap="outerHTML"' in opening
+
+
+def test_panel_unknown_customer_product_page(operator_client):
+    response = operator_client.get(panel_url("nope"))
+    html = response.content.decode()
+
+    assert response.status_code == 404
+    assert "Customer &#x27;nope&#x27; not found." in html
+    assert "Back to the dashboard" in html
+    assert "No Customer matches the given query." not in html
+
+
+def test_resolve_unknown_diagnosis_product_page(operator_client):
+    story_build()
+    url = reverse(
+        "diagnosis-resolve", kwargs={"customer_id": "cust-123", "diagnosis_id": "diag-nope"}
+    )
+
+    response = operator_client.post(url, {"resolution": "Restarted"})
+    html = response.content.decode()
+
+    assert response.status_code == 404
+    assert "Diagnosis &#x27;diag-nope&#x27; of customer &#x27;cust-123&#x27; not found." in html
+    assert "No Diagnosis matches the given query." not in html
