@@ -66,7 +66,8 @@ class ActiveIssue(models.Model):
 
     One open issue per fingerprint: repeats, for the same customer or for others, merge into it.
     `customer` is set while exactly one customer is affected and is null for a platform-wide
-    issue; ActiveIssueCustomer rows list every affected customer either way.
+    issue. ActiveIssueCustomer rows list every affected customer either way. An issue from a
+    platform signal is always platform-wide and lists the customers its agent serves.
     """
 
     class Status(models.TextChoices):
@@ -77,6 +78,12 @@ class ActiveIssue(models.Model):
         CRITICAL = "critical", "Critical"
         MAJOR = "major", "Major"
         MINOR = "minor", "Minor"
+
+    class Source(models.TextChoices):
+        # Opened from customers' diagnoses.
+        CUSTOMERS = "customers", "Customer evidence"
+        # Opened from a platform alert or metric with no customer's errors behind it.
+        PLATFORM = "platform", "Platform signal"
 
     SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.MAJOR: 1, Severity.MINOR: 2}
 
@@ -93,6 +100,7 @@ class ActiveIssue(models.Model):
     fingerprint = models.CharField(max_length=256)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MINOR)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.CUSTOMERS)
     summary = models.TextField()
     confidence = models.FloatField(default=0.0)
     # Times of the evidence, not of the scans: first and newest problem seen.

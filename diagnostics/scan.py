@@ -22,12 +22,18 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from customers.models import AgentAssignment, Customer, Trial
+from customers.models import Agent, AgentAssignment, Customer, Trial
 from diagnostics.catalog import CATALOG
-from diagnostics.detectors import STALL_MINIMUM
+from diagnostics.detectors import STALL_MINIMUM, failed_trial_max_age
 from diagnostics.evidence import EvidenceSnapshot, evidence_collect
 from diagnostics.models import ActiveIssue, ActiveIssueCustomer, Diagnosis, ScanState
-from diagnostics.reasoning import ONGOING_WINDOW, Conclusion, conclusion_from_snapshot
+from diagnostics.platform_signals import PlatformObservation, platform_observations_find
+from diagnostics.reasoning import (
+    HIGH_CONFIDENCE,
+    ONGOING_WINDOW,
+    Conclusion,
+    conclusion_from_snapshot,
+)
 from diagnostics.services import diagnosis_store
 from telemetry.models import Alert, Interaction
 
@@ -43,6 +49,8 @@ STALE_RUN_AGE = timedelta(minutes=5)
 BLOCKED_TRIAL_STATUSES = (Trial.Status.STUCK, Trial.Status.FAILED)
 UNHEALTHY_STATUSES = ("DOWN", "RESTARTING", "DEGRADED")
 TRIGGER_CACHE_KEY = "diagnostics:scan-trigger"
+# An issue last seen longer ago than this is minor, however many customers it reached.
+SEVERITY_RECENT_WINDOW = timedelta(hours=1)
 
 
 @dataclass
@@ -81,6 +89,11 @@ def scan_customer_limit() -> int:
     return getattr(settings, "HELPDESK_SCAN_CUSTOMER_LIMIT", 500)
 
 
+def critical_customer_count() -> int:
+    """Return from how many affected customers a current issue is critical."""
+    return getattr(settings, "HELPDESK_CRITICAL_CUSTOMER_COUNT", 3)
+
+
 def active_issues_scan(
     *, now: datetime | None = None, min_gap: timedelta | None = None
 ) -> ScanResult:
@@ -96,6 +109,8 @@ def active_issues_scan(
     for fingerprint, group in observations_group(observations).items():
         issue_merge(fingerprint=fingerprint, observations=group, now=now, result=result)
     issues_clear(evaluated=evaluated, observations=observations, now=now, result=result)
+    covered_agents = {observation.conclusion.component for observation in observations}
+    platform_issues_update(now=now, covered_agents=covered_agents, result=result)
 
     scan_finish(now=now, result=result)
     logger.info("Active issue scan finished", extra={"scan": SCAN_NAME, **result.as_dict()})
@@ -158,7 +173,9 @@ def scan_candidates(*, now: datetime) -> list[int]:
     recent_since = now - ONGOING_WINDOW
     sources = (
         ActiveIssueCustomer.objects.filter(
-            issue__status=ActiveIssue.Status.OPEN, cleared_at__isnull=True
+            issue__status=ActiveIssue.Status.OPEN,
+            issue__source=ActiveIssue.Source.CUSTOMERS,
+            cleared_at__isnull=True,
         ).values_list("customer_id", flat=True),
         Interaction.objects.filter(
             status__in=(Interaction.Status.FAILED, Interaction.Status.TIMEOUT),
@@ -169,7 +186,8 @@ def scan_candidates(*, now: datetime) -> list[int]:
         .values_list("customer_id", flat=True)
         .distinct(),
         Trial.objects.filter(
-            Q(status__in=BLOCKED_TRIAL_STATUSES)
+            Q(status=Trial.Status.STUCK)
+            | Q(status=Trial.Status.FAILED, last_activity_at__gte=now - failed_trial_max_age())
             | Q(status=Trial.Status.RUNNING, step_started_at__lt=now - STALL_MINIMUM)
         )
         .order_by("-last_activity_at")
@@ -319,7 +337,7 @@ def issue_merge_locked(
     for observation in observations:
         link_upsert(issue=issue, observation=observation, now=now, result=result)
     issue_describe(issue=issue, conclusion=observations[0].conclusion)
-    issue_totals_update(issue=issue)
+    issue_totals_update(issue=issue, now=now)
     return issue
 
 
@@ -407,7 +425,7 @@ def issue_describe(*, issue: ActiveIssue, conclusion: Conclusion) -> None:
     issue.summary = conclusion.summary
 
 
-def issue_totals_update(*, issue: ActiveIssue) -> None:
+def issue_totals_update(*, issue: ActiveIssue, now: datetime) -> None:
     """Recompute and save the issue's totals, scope and severity from its affected customers."""
     links = list(
         ActiveIssueCustomer.objects.filter(issue=issue, cleared_at__isnull=True)
@@ -430,18 +448,34 @@ def issue_totals_update(*, issue: ActiveIssue) -> None:
         diagnoses, key=lambda diagnosis: diagnosis.created_at, default=None
     )
     issue.severity = issue_severity(
-        trials=len(trial_ids), customers=len(links), confidence=issue.confidence
+        trials=len(trial_ids),
+        customers=len(links),
+        confidence=issue.confidence,
+        recent=issue.last_seen >= now - SEVERITY_RECENT_WINDOW,
+        platform_signal=agent_unhealthy(name=issue.component),
     )
     issue.save()
 
 
-def issue_severity(*, trials: int, customers: int, confidence: float) -> str:
-    """Critical when a trial is blocked, major across customers or when sure, else minor."""
-    if trials:
+def issue_severity(
+    *, trials: int, customers: int, confidence: float, recent: bool, platform_signal: bool
+) -> str:
+    """Rate an issue by recency and breadth.
+
+    Critical: seen within the last hour, and the agent is unhealthy platform-wide or at least
+    HELPDESK_CRITICAL_CUSTOMER_COUNT customers are affected. Major: seen within the last hour
+    with a blocked trial, several customers or a high-confidence diagnosis. Otherwise minor.
+    """
+    if recent and (platform_signal or customers >= critical_customer_count()):
         return ActiveIssue.Severity.CRITICAL
-    if customers > 1 or confidence >= 0.8:
+    if recent and (trials or customers > 1 or confidence >= HIGH_CONFIDENCE):
         return ActiveIssue.Severity.MAJOR
     return ActiveIssue.Severity.MINOR
+
+
+def agent_unhealthy(*, name: str) -> bool:
+    """Return whether the agent reports DOWN, RESTARTING or DEGRADED platform-wide."""
+    return bool(name) and Agent.objects.filter(name=name, status__in=UNHEALTHY_STATUSES).exists()
 
 
 # Clearing and resolving
@@ -460,6 +494,7 @@ def issues_clear(
         link
         for link in ActiveIssueCustomer.objects.filter(
             issue__status=ActiveIssue.Status.OPEN,
+            issue__source=ActiveIssue.Source.CUSTOMERS,
             cleared_at__isnull=True,
             customer_id__in=evaluated,
         ).select_related("issue")
@@ -481,11 +516,96 @@ def issue_settle(*, issue_id: int, now: datetime, result: ScanResult) -> None:
         issue = ActiveIssue.objects.select_for_update().get(pk=issue_id)
         remaining = ActiveIssueCustomer.objects.filter(issue=issue, cleared_at__isnull=True)
         if remaining.exists():
-            issue_totals_update(issue=issue)
+            issue_totals_update(issue=issue, now=now)
             return
         issue.status = ActiveIssue.Status.RESOLVED
         issue.resolved_at = now
         issue.customers_affected = 0
         issue.save(update_fields=["status", "resolved_at", "customers_affected", "updated_at"])
     logger.info("Active issue resolved", extra={"issue_id": issue.issue_id})
+    result.issues_resolved += 1
+
+
+# Platform signals
+
+
+def platform_issues_update(*, now: datetime, covered_agents: set[str], result: ScanResult) -> None:
+    """Open or update a platform-wide issue per platform signal, and resolve those gone.
+
+    Agents in `covered_agents` have an issue from customers' evidence this run, which already
+    tells the story, so their platform signals open nothing.
+    """
+    observations = platform_observations_find(now=now, skip_agents=covered_agents)
+    for observation in observations:
+        with transaction.atomic():
+            platform_issue_merge(observation=observation, now=now, result=result)
+
+    seen = {observation.fingerprint for observation in observations}
+    gone = ActiveIssue.objects.filter(
+        status=ActiveIssue.Status.OPEN, source=ActiveIssue.Source.PLATFORM
+    ).exclude(fingerprint__in=seen)
+    for issue_id in gone.values_list("pk", flat=True):
+        platform_issue_resolve(issue_id=issue_id, now=now, result=result)
+
+
+def platform_issue_merge(
+    *, observation: PlatformObservation, now: datetime, result: ScanResult
+) -> ActiveIssue:
+    """Write the observation onto its open issue, with the customers its agent serves."""
+    issue = issue_open_get(fingerprint=observation.fingerprint, now=now, result=result)
+    platform_links_sync(issue=issue, observation=observation, now=now)
+
+    if not issue.kind:
+        issue.first_seen = observation.first_seen
+    issue.source = ActiveIssue.Source.PLATFORM
+    issue.kind = observation.kind
+    issue.component = observation.agent
+    issue.summary = observation.summary
+    issue.confidence = observation.confidence
+    issue.customer = None
+    issue.first_seen = min(issue.first_seen, observation.first_seen)
+    issue.last_seen = max(issue.last_seen, observation.last_seen)
+    issue.occurrences = len(observation.evidence)
+    issue.customers_affected = observation.customers_served
+    issue.trials_affected = 0
+    recent = issue.last_seen >= now - SEVERITY_RECENT_WINDOW
+    issue.severity = (
+        ActiveIssue.Severity.CRITICAL
+        if recent and observation.critical
+        else ActiveIssue.Severity.MAJOR
+    )
+    issue.save()
+    return issue
+
+
+def platform_links_sync(*, issue: ActiveIssue, observation: PlatformObservation, now) -> None:
+    """Link the customers the agent serves and clear those it no longer serves."""
+    existing = {link.customer_id: link for link in ActiveIssueCustomer.objects.filter(issue=issue)}
+    for customer_id in observation.customer_ids:
+        link = existing.get(customer_id) or ActiveIssueCustomer(
+            issue=issue, customer_id=customer_id, first_seen=observation.first_seen
+        )
+        link.first_seen = min(link.first_seen, observation.first_seen)
+        link.last_seen = observation.last_seen
+        link.occurrences = len(observation.evidence)
+        link.cleared_at = None
+        link.save()
+
+    served = set(observation.customer_ids)
+    ActiveIssueCustomer.objects.filter(issue=issue, cleared_at__isnull=True).exclude(
+        customer_id__in=served
+    ).update(cleared_at=now)
+
+
+def platform_issue_resolve(*, issue_id: int, now: datetime, result: ScanResult) -> None:
+    with transaction.atomic():
+        issue = ActiveIssue.objects.select_for_update().get(pk=issue_id)
+        ActiveIssueCustomer.objects.filter(issue=issue, cleared_at__isnull=True).update(
+            cleared_at=now
+        )
+        issue.status = ActiveIssue.Status.RESOLVED
+        issue.resolved_at = now
+        issue.customers_affected = 0
+        issue.save(update_fields=["status", "resolved_at", "customers_affected", "updated_at"])
+    logger.info("Platform issue resolved", extra={"issue_id": issue.issue_id})
     result.issues_resolved += 1

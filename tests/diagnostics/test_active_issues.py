@@ -47,7 +47,7 @@ def test_api_lists_open_issue(operator_client):
     assert listed["title"] == "Database connection pool exhausted"
     assert listed["component"] == "WowMemory"
     assert listed["summary"] == "Database connection timeout in WowMemory"
-    assert listed["severity"] == "critical"
+    assert listed["severity"] == "major"
     assert listed["scope"] == "customer"
     assert listed["customer_id"] == "cust-123"
     assert listed["customers_affected"] == 1

@@ -9,14 +9,21 @@ from customers.models import Agent, Trial
 from diagnostics.models import ActiveIssue, ActiveIssueCustomer, Diagnosis, ScanState
 from diagnostics.scan import active_issues_scan
 from diagnostics.tasks import scan_active_issues
-from telemetry.models import Interaction
+from telemetry.models import Alert, Interaction, LogRecord
 from tests.diagnostics.factories import (
     agents_build,
+    alert_build,
     failed_call_build,
     healthy_build,
+    pool_samples_build,
     story_build,
 )
-from tests.factories import CustomerFactory, InteractionFactory
+from tests.factories import (
+    AgentAssignmentFactory,
+    CustomerFactory,
+    InteractionFactory,
+    TrialFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +92,7 @@ def test_scan_opens_story_issue():
     assert issue.fingerprint == STORY_FINGERPRINT
     assert issue.status == ActiveIssue.Status.OPEN
     assert issue.customer == customer
-    assert issue.severity == ActiveIssue.Severity.CRITICAL
+    assert issue.severity == ActiveIssue.Severity.MAJOR
     assert issue.summary == "Database connection timeout in WowMemory"
     assert issue.confidence == 0.9
     assert issue.customers_affected == 1
@@ -263,3 +270,202 @@ def test_task_skips_within_interval():
     assert second["skipped"] is True
     assert second["customers_scanned"] == 0
     assert ScanState.objects.get().last_result == first
+
+
+# Severity: recency and breadth
+
+
+def story_age(*, hours: int) -> None:
+    """Move the story's evidence `hours` into the past, keeping the trial stuck."""
+    then = timezone.now() - timedelta(hours=hours)
+    Interaction.objects.update(started_at=then)
+    LogRecord.objects.update(timestamp=then)
+    Trial.objects.update(started_at=then, last_activity_at=then, step_started_at=then)
+
+
+def test_old_stuck_story_is_minor():
+    story_build()
+    story_age(hours=3)
+
+    active_issues_scan()
+    issue = ActiveIssue.objects.get()
+
+    assert issue.status == ActiveIssue.Status.OPEN
+    assert issue.severity == ActiveIssue.Severity.MINOR
+
+
+def test_two_customers_major_by_default():
+    story_build()
+    story_build(customer_id="cust-456", trial_id="trial-wf-456")
+
+    active_issues_scan()
+
+    assert ActiveIssue.objects.get().severity == ActiveIssue.Severity.MAJOR
+
+
+def test_critical_customer_count_setting(settings):
+    settings.HELPDESK_CRITICAL_CUSTOMER_COUNT = 2
+    story_build()
+    story_build(customer_id="cust-456", trial_id="trial-wf-456")
+
+    active_issues_scan()
+
+    assert ActiveIssue.objects.get().severity == ActiveIssue.Severity.CRITICAL
+
+
+def test_platform_unhealthy_agent_critical():
+    story_build()
+    Agent.objects.filter(name="WowMemory").update(status="DEGRADED")
+
+    active_issues_scan()
+
+    assert ActiveIssue.objects.get().severity == ActiveIssue.Severity.CRITICAL
+
+
+# Failed trials age out
+
+
+def old_failed_trial_build(*, hours: int):
+    customer = CustomerFactory(customer_id="cust-failed")
+    return TrialFactory(
+        customer=customer,
+        status=Trial.Status.FAILED,
+        status_detail="Validation failed: malformed payload",
+        started_at=timezone.now() - timedelta(hours=hours),
+    )
+
+
+def test_old_failed_trial_opens_nothing():
+    old_failed_trial_build(hours=30)
+
+    active_issues_scan()
+
+    assert ActiveIssue.objects.count() == 0
+
+
+def test_failed_trial_issue_ages_out(settings):
+    settings.HELPDESK_FAILED_TRIAL_MAX_AGE_HOURS = 24
+    trial = old_failed_trial_build(hours=2)
+    active_issues_scan()
+    opened = ActiveIssue.objects.get()
+    long_ago = timezone.now() - timedelta(hours=25)
+    Trial.objects.filter(pk=trial.pk).update(started_at=long_ago, last_activity_at=long_ago)
+
+    active_issues_scan()
+    opened.refresh_from_db()
+
+    assert opened.status == ActiveIssue.Status.RESOLVED
+
+
+# Platform signals
+
+
+def served_build(*, agent, count: int = 2) -> list:
+    customers = [CustomerFactory(customer_id=f"cust-served-{number}") for number in range(count)]
+    for customer in customers:
+        AgentAssignmentFactory(customer=customer, agent=agent)
+    return customers
+
+
+def test_platform_alert_opens_issue():
+    memory = agents_build()["WowMemory"]
+    served_build(agent=memory)
+    alert_build(
+        name="WowMemoryPoolExhausted", agent=memory, summary="Database connection pool exhausted"
+    )
+
+    result = active_issues_scan()
+    issue = ActiveIssue.objects.get()
+    affected = sorted(issue.affected.values_list("customer__customer_id", flat=True))
+
+    assert result.issues_opened == 1
+    assert issue.source == ActiveIssue.Source.PLATFORM
+    assert issue.customer is None
+    assert issue.kind == "db_pool_exhaustion"
+    assert issue.component == "WowMemory"
+    assert issue.summary == "Database connection pool exhausted on WowMemory"
+    assert issue.fingerprint == "db_pool_exhaustion|WowMemory|platform"
+    assert issue.severity == ActiveIssue.Severity.CRITICAL
+    assert issue.customers_affected == 2
+    assert affected == ["cust-served-0", "cust-served-1"]
+
+
+def test_platform_metric_opens_issue():
+    memory = agents_build()["WowMemory"]
+    served_build(agent=memory, count=1)
+    pool_samples_build(agent=memory, used=95)
+
+    active_issues_scan()
+    issue = ActiveIssue.objects.get()
+
+    assert issue.source == ActiveIssue.Source.PLATFORM
+    assert issue.customer is None
+    assert issue.kind == "db_pool_exhaustion"
+    assert issue.customers_affected == 1
+    assert issue.severity == ActiveIssue.Severity.CRITICAL
+
+
+def test_platform_warning_alert_major():
+    memory = agents_build()["WowMemory"]
+    served_build(agent=memory, count=1)
+    alert_build(name="WowMemoryOdd", agent=memory, summary="Something odd", severity="warning")
+
+    active_issues_scan()
+    issue = ActiveIssue.objects.get()
+
+    assert issue.kind == "unknown"
+    assert issue.summary == "Alert WowMemoryOdd (warning) firing on WowMemory: 'Something odd'"
+    assert issue.severity == ActiveIssue.Severity.MAJOR
+
+
+def test_platform_affected_customers_bounded(settings):
+    settings.HELPDESK_PLATFORM_AFFECTED_LIMIT = 1
+    memory = agents_build()["WowMemory"]
+    served_build(agent=memory, count=3)
+    alert_build(name="WowMemoryPoolExhausted", agent=memory, summary="Pool exhausted")
+
+    active_issues_scan()
+    issue = ActiveIssue.objects.get()
+
+    assert issue.affected.count() == 1
+    assert issue.customers_affected == 3
+
+
+def test_platform_issue_resolves_when_clear():
+    memory = agents_build()["WowMemory"]
+    served_build(agent=memory)
+    alert = alert_build(name="WowMemoryPoolExhausted", agent=memory, summary="Pool exhausted")
+    active_issues_scan()
+    Alert.objects.filter(pk=alert.pk).update(status=Alert.Status.RESOLVED, ends_at=timezone.now())
+
+    result = active_issues_scan()
+    issue = ActiveIssue.objects.get()
+
+    assert result.issues_resolved == 1
+    assert issue.status == ActiveIssue.Status.RESOLVED
+    assert issue.affected.filter(cleared_at__isnull=True).count() == 0
+
+
+def test_platform_signal_behind_customer_errors():
+    story_build()
+    pool_samples_build(agent=Agent.objects.get(name="WowMemory"), used=95)
+
+    active_issues_scan()
+    issue = ActiveIssue.objects.get()
+
+    assert issue.source == ActiveIssue.Source.CUSTOMERS
+    assert issue.customer.customer_id == "cust-123"
+
+
+def test_platform_scan_twice_same_state():
+    memory = agents_build()["WowMemory"]
+    served_build(agent=memory)
+    alert_build(name="WowMemoryPoolExhausted", agent=memory, summary="Pool exhausted")
+    now = timezone.now()
+
+    active_issues_scan(now=now)
+    first = state_of()
+    second = active_issues_scan(now=now + timedelta(seconds=30))
+
+    assert state_of() == first
+    assert second.issues_opened == 0
