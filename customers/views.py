@@ -85,9 +85,10 @@ def customer_timeline(request, customer_id: str):
             error = str(invalid)
 
     template = "customers/timeline.html"
+    filter_change = partial_requested(request) and not request.GET.get("cursor")
     if partial_requested(request):
         # "Load older" carries a cursor and appends entries. A filter change replaces the list.
-        template += "#page" if request.GET.get("cursor") else "#results"
+        template += "#results" if filter_change else "#page"
     context = {
         "customer": customer,
         "form": form,
@@ -97,7 +98,14 @@ def customer_timeline(request, customer_id: str):
         "older_query": older_query(request=request, page=page),
         "filter_query": filter_query(request=request),
     }
-    return render(request, template, context)
+    response = render(request, template, context)
+
+    # The server names the URL to push, so the address bar shows exactly the filters of the list
+    # it just rendered, without the empty ones.
+    if filter_change:
+        query = filter_query(request=request)
+        response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
+    return response
 
 
 @never_cache
@@ -155,10 +163,13 @@ def partial_requested(request) -> bool:
 
 
 def filter_query(*, request) -> str:
-    """Query string of the current filters without the cursor, for links such as the export."""
+    """Query string of the current filters without the cursor and empty values.
+
+    Used for links such as the export and for the URL pushed after a filter change.
+    """
     params = request.GET.copy()
     for name in list(params):
-        if name not in FILTER_FIELDS:
+        if name not in FILTER_FIELDS or not params[name]:
             del params[name]
     return params.urlencode()
 

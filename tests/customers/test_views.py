@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from customers.models import Trial
+from customers.models import Agent, AgentAssignment, Trial
 from tests.customers.story import story_build
 from tests.factories import (
     AgentAssignmentFactory,
@@ -200,6 +200,27 @@ def test_overview_shows_agent_assignments(operator_client):
     assert "2 (WowMemory, WowOrchestrator)" in body
 
 
+def test_agent_status_explains_platform_status(operator_client):
+    story = story_build()
+    story.memory.status = Agent.Status.RUNNING
+    story.memory.save()
+    AgentAssignment.objects.filter(agent=story.memory).update(status=Agent.Status.DEGRADED)
+
+    response = operator_client.get("/customers/cust-123/")
+
+    body = page_text(response)
+    assert '<span class="status-note">for this customer (platform-wide: running)</span>' in body
+    assert "platform: RUNNING" not in body
+
+
+def test_agent_status_alone_when_equal(operator_client):
+    story_build()
+
+    response = operator_client.get("/customers/cust-123/")
+
+    assert "status-note" not in page_text(response)
+
+
 def test_overview_links_retry_for_stuck_trial(operator_client):
     story_build()
 
@@ -265,7 +286,33 @@ def test_overview_stuck_trial_not_polled(operator_client):
 
     response = operator_client.get("/customers/cust-123/")
 
-    assert 'hx-trigger="every 3s"' not in page_text(response)
+    assert "every 3s" not in page_text(response)
+
+
+def test_overview_regions_refresh_after_action(operator_client):
+    story_build()
+
+    response = operator_client.get("/customers/cust-123/")
+
+    body = page_text(response)
+    assert body.count('hx-trigger="quickActionFinished from:body"') == 3
+    for region in ("trials", "health", "agents"):
+        assert (
+            f'hx-get="/customers/cust-123/?region={region}" '
+            'hx-trigger="quickActionFinished from:body" hx-swap="outerHTML"'
+        ) in body
+
+
+def test_overview_region_polls_after_retry(operator_client):
+    story = story_build()
+    stuck = operator_client.get("/customers/cust-123/", {"region": "trials"}, **HTMX)
+    story.trial.status = Trial.Status.RUNNING
+    story.trial.save()
+
+    running = operator_client.get("/customers/cust-123/", {"region": "trials"}, **HTMX)
+
+    assert 'hx-trigger="quickActionFinished from:body"' in page_text(stuck)
+    assert 'hx-trigger="quickActionFinished from:body, every 3s"' in page_text(running)
 
 
 def test_overview_running_trial_polls_regions(operator_client):
@@ -276,7 +323,7 @@ def test_overview_running_trial_polls_regions(operator_client):
     response = operator_client.get("/customers/cust-123/")
 
     body = page_text(response)
-    assert body.count('hx-trigger="every 3s"') == 3
+    assert body.count('hx-trigger="quickActionFinished from:body, every 3s"') == 3
     assert 'hx-get="/customers/cust-123/?region=trials"' in body
     assert 'hx-get="/customers/cust-123/?region=health"' in body
     assert 'hx-get="/customers/cust-123/?region=agents"' in body
@@ -311,7 +358,7 @@ def test_overview_running_action_polls(operator_client, operator):
     response = operator_client.get("/customers/cust-123/", {"region": "health"}, **HTMX)
 
     body = page_text(response)
-    assert 'hx-trigger="every 3s"' in body
+    assert 'hx-trigger="quickActionFinished from:body, every 3s"' in body
     assert "A quick action is in progress" in body
 
 
@@ -458,6 +505,72 @@ def test_timeline_filter_htmx_results(operator_client):
     assert "<html" not in body
 
 
+def test_timeline_filter_pushes_exact_url(operator_client):
+    story_build()
+
+    response = operator_client.get(
+        "/customers/cust-123/timeline/",
+        {"agent": "", "operation": "", "status": "timeout", "range": "all", "since": ""},
+        **HTMX,
+    )
+
+    assert response["HX-Push-Url"] == "/customers/cust-123/timeline/?status=timeout&range=all"
+
+
+def test_timeline_cleared_filters_push_path(operator_client):
+    story_build()
+
+    response = operator_client.get(
+        "/customers/cust-123/timeline/", {"agent": "", "status": ""}, **HTMX
+    )
+
+    assert response["HX-Push-Url"] == "/customers/cust-123/timeline/"
+
+
+def test_timeline_load_older_pushes_nothing(operator_client):
+    story = story_build()
+    for minute in range(30):
+        InteractionFactory(
+            customer=story.customer,
+            agent=story.memory,
+            operation=f"op_{minute:02d}",
+            started_at=timezone.now() - timedelta(hours=1, minutes=minute),
+        )
+    first = operator_client.get("/customers/cust-123/timeline/", **HTMX)
+    cursor = re.search(r"cursor=([^&\"]+)", page_text(first)).group(1)
+
+    older = operator_client.get("/customers/cust-123/timeline/", {"cursor": cursor}, **HTMX)
+
+    assert page_text(older).lstrip().startswith('<li class="entry')
+    assert "HX-Push-Url" not in older.headers
+
+
+def test_timeline_history_restore_full_page(operator_client):
+    story_build()
+
+    response = operator_client.get(
+        "/customers/cust-123/timeline/",
+        {"status": "timeout"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+
+    body = page_text(response)
+    assert "<html" in body
+    assert '<option value="timeout" selected>' in body
+    assert "HX-Push-Url" not in response.headers
+
+
+def test_export_link_omits_empty_filters(operator_client):
+    story_build()
+
+    response = operator_client.get(
+        "/customers/cust-123/timeline/", {"agent": "", "status": "timeout", "until": ""}
+    )
+
+    assert 'href="/customers/cust-123/timeline/export.json?status=timeout"' in page_text(response)
+
+
 def test_timeline_unknown_customer_404(operator_client):
     response = operator_client.get("/customers/cust-missing/timeline/")
 
@@ -471,9 +584,23 @@ def test_logs_partial_expands(operator_client):
     response = operator_client.get(url, **HTMX)
 
     body = page_text(response)
-    assert body.lstrip().startswith('<div class="logs">')
+    assert body.lstrip().startswith('<details class="logs log-details" open>')
     assert body.index("Connecting to database...") < body.index("Connection timeout")
     assert "severity-error" in body
+
+
+def test_logs_partial_collapses(operator_client):
+    story = story_build()
+    url = f"/customers/cust-123/timeline/{story.timed_out.pk}/logs/"
+
+    response = operator_client.get(url, **HTMX)
+
+    body = page_text(response)
+    assert (
+        '<summary><span class="when-open">Hide logs</span>'
+        '<span class="when-closed">Show logs</span> <span class="muted">(2 lines)</span></summary>'
+    ) in body
+    assert body.rstrip().endswith("</details>")
 
 
 def test_logs_page_without_javascript(operator_client):
@@ -485,6 +612,7 @@ def test_logs_page_without_javascript(operator_client):
     body = page_text(response)
     assert "<html" in body
     assert "Connecting to database..." in body
+    assert "<details" not in body
     assert f'href="/customers/cust-123/timeline/#interaction-{story.timed_out.pk}"' in body
 
 
