@@ -4,6 +4,16 @@ from django.urls import reverse
 
 from diagnostics.models import ActiveIssue, ActiveIssueCustomer
 from diagnostics.reasoning import kind_title
+from diagnostics.selectors import (
+    active_issues_open_count,
+    active_issues_open_list,
+    blocked_customers_describe,
+    blocked_customers_query,
+    covered_customer_ids,
+)
+
+# Issues and customers with blocked trials the dashboard lists, each; the badge counts all.
+WIDGET_LIMIT = 50
 
 
 def customer_overview_url(*, customer_id: str) -> str:
@@ -49,4 +59,28 @@ def active_issue_describe(*, issue: ActiveIssue) -> dict:
         "first_seen_at": issue.first_seen,
         "last_seen_at": issue.last_seen,
         "hidden_count": max(issue.customers_affected - len(affected), 0),
+    }
+
+
+def active_issues_widget(*, limit: int = WIDGET_LIMIT) -> dict:
+    """Build the dashboard's active issues: scan issues, then blocked trials they miss.
+
+    `issue_count` is the true total of both, and `shown_count` how many the widget lists, so
+    the template can say when the list is cut off.
+    """
+    active_issues = [
+        active_issue_describe(issue=issue) for issue in active_issues_open_list(limit=limit)
+    ]
+    covered = covered_customer_ids() if active_issues else set()
+    blocked_query = blocked_customers_query(exclude_ids=covered)
+    blocked = blocked_customers_describe(blocked_query[:limit])
+
+    issue_total = active_issues_open_count() if len(active_issues) == limit else len(active_issues)
+    blocked_total = blocked_query.count() if len(blocked) == limit else len(blocked)
+    return {
+        "active_issues": active_issues,
+        "issues": blocked,
+        "issue_count": issue_total + blocked_total,
+        "shown_count": len(active_issues) + len(blocked),
+        "all_issues_url": reverse("active-issues-page"),
     }

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -12,6 +12,7 @@ from rapidfuzz import fuzz
 from actions.models import QuickAction
 from customers.models import Agent, AgentAssignment, Customer, Trial
 from diagnostics.catalog import NONE_KIND, RESTART_AGENT, RETRY_WORKFLOW
+from diagnostics.detectors import failed_trial_max_age
 from diagnostics.models import ActiveIssue, ActiveIssueCustomer, Diagnosis, ScanState
 from diagnostics.reasoning import Conclusion
 from diagnostics.recovery import RESTART_OPERATION
@@ -360,6 +361,11 @@ def active_issues_open_list(
     Each issue carries `recent_affected`: its newest affected customers, at most
     AFFECTED_SHOWN, with the customer and the diagnosis joined.
     """
+    return list(active_issues_open_query(customer_id=customer_id)[:limit])
+
+
+def active_issues_open_query(*, customer_id: str | None = None) -> QuerySet[ActiveIssue]:
+    """Return the query of active_issues_open_list, for slicing or paginating."""
     recent_affected = Prefetch(
         "affected",
         queryset=ActiveIssueCustomer.objects.filter(cleared_at__isnull=True)
@@ -372,21 +378,85 @@ def active_issues_open_list(
         issues = issues.filter(
             affected__customer__customer_id=customer_id, affected__cleared_at__isnull=True
         )
-    return list(
+    return (
         issues.annotate(severity_rank=severity_rank())
         .select_related("latest_diagnosis")
         .prefetch_related(recent_affected)
-        .order_by("severity_rank", "-last_seen", "-id")[:limit]
+        .order_by("severity_rank", "-last_seen", "-id")
     )
 
 
 def covered_customer_ids() -> set[int]:
-    """Return ids of customers that an open active issue already lists."""
+    """Return ids of customers that an open issue from customers' evidence already lists.
+
+    A platform issue lists every customer its agent serves, so it does not explain their
+    blocked trials.
+    """
     return set(
         ActiveIssueCustomer.objects.filter(
-            issue__status=ActiveIssue.Status.OPEN, cleared_at__isnull=True
+            issue__status=ActiveIssue.Status.OPEN,
+            issue__source=ActiveIssue.Source.CUSTOMERS,
+            cleared_at__isnull=True,
         ).values_list("customer_id", flat=True)
     )
+
+
+def active_issues_open_count() -> int:
+    return ActiveIssue.objects.filter(status=ActiveIssue.Status.OPEN).count()
+
+
+@dataclass(frozen=True)
+class BlockedCustomer:
+    """A customer with stuck or recently failed trials, newest activity first."""
+
+    customer: Customer
+    trials: list[Trial]
+    last_activity_at: datetime
+
+
+def blocked_trial_filter(*, prefix: str = "") -> Q:
+    """Match STUCK trials and FAILED ones younger than the failed-trial age.
+
+    Older failures with no newer errors are history, as they are for the proactive scan.
+    """
+    since = timezone.now() - failed_trial_max_age()
+    return Q(**{f"{prefix}status": Trial.Status.STUCK}) | Q(
+        **{f"{prefix}status": Trial.Status.FAILED, f"{prefix}last_activity_at__gte": since}
+    )
+
+
+def blocked_customers_query(*, exclude_ids: set[int]) -> QuerySet[Customer]:
+    """Return customers with blocked trials, except `exclude_ids`, most recently active first."""
+    blocked = Trial.objects.filter(blocked_trial_filter()).values("customer_id")
+    return (
+        Customer.objects.filter(pk__in=blocked)
+        .exclude(pk__in=exclude_ids)
+        .annotate(
+            blocked_activity_at=Max(
+                "trials__last_activity_at", filter=blocked_trial_filter(prefix="trials__")
+            )
+        )
+        .order_by("-blocked_activity_at", "-pk")
+    )
+
+
+def blocked_customers_describe(customers) -> list[BlockedCustomer]:
+    """Return the customers with their blocked trials, in one more query."""
+    customers = list(customers)
+    trials: dict[int, list[Trial]] = {customer.pk: [] for customer in customers}
+    rows = Trial.objects.filter(blocked_trial_filter(), customer_id__in=list(trials)).order_by(
+        "-last_activity_at", "-id"
+    )
+    for trial in rows:
+        trials[trial.customer_id].append(trial)
+    return [
+        BlockedCustomer(
+            customer=customer,
+            trials=trials[customer.pk],
+            last_activity_at=customer.blocked_activity_at,
+        )
+        for customer in customers
+    ]
 
 
 def last_scan_finished_at() -> datetime | None:

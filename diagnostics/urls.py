@@ -3,6 +3,7 @@ from django.urls import path
 from diagnostics import views
 
 urlpatterns = [
+    path("issues/", views.active_issues_page, name="active-issues-page"),
     path(
         "customers/<str:customer_id>/diagnosis/",
         views.diagnosis_panel,

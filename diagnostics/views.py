@@ -4,6 +4,7 @@ import logging
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,8 +14,17 @@ from django.views.decorators.http import require_GET, require_POST
 from customers.models import Customer
 from customers.selectors import customer_get
 from diagnostics.models import Diagnosis
+from diagnostics.presenters import active_issue_describe
 from diagnostics.reasoning import confidence_band
-from diagnostics.selectors import customer_active_issues, diagnosis_for_panel, quick_action_url
+from diagnostics.selectors import (
+    active_issues_open_query,
+    blocked_customers_describe,
+    blocked_customers_query,
+    covered_customer_ids,
+    customer_active_issues,
+    diagnosis_for_panel,
+    quick_action_url,
+)
 from diagnostics.services import DiagnosisResolveError, diagnosis_create, diagnosis_resolve
 
 logger = logging.getLogger(__name__)
@@ -23,6 +33,7 @@ logger = logging.getLogger(__name__)
 # keeps for the customer's open active issue, and diagnoses afresh when neither exists.
 PANEL_REUSE_AGE = timedelta(minutes=5)
 TEMPLATE = "diagnostics/panel.html"
+ALL_ISSUES_PAGE_SIZE = 25
 
 
 @require_GET
@@ -142,3 +153,21 @@ def recovery_context(*, result: dict) -> dict | None:
 
 def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+@require_GET
+def active_issues_page(request: HttpRequest) -> HttpResponse:
+    """List every open active issue and every blocked trial they miss, a page of each at a time."""
+    issues = Paginator(active_issues_open_query(), ALL_ISSUES_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    blocked = Paginator(
+        blocked_customers_query(exclude_ids=covered_customer_ids()), ALL_ISSUES_PAGE_SIZE
+    ).get_page(request.GET.get("trials_page"))
+    context = {
+        "issues_page": issues,
+        "active_issues": [active_issue_describe(issue=issue) for issue in issues],
+        "blocked_page": blocked,
+        "issues": blocked_customers_describe(blocked),
+    }
+    return render(request, "diagnostics/active_issues.html", context)

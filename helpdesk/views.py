@@ -2,10 +2,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 
-from customers.selectors import active_issues_list as blocked_trials_list
-from diagnostics.presenters import active_issue_describe
+from diagnostics.presenters import active_issues_widget
 from diagnostics.scan import active_issues_scan_in_background
-from diagnostics.selectors import active_issues_open_list, covered_customer_ids
 
 
 @never_cache
@@ -26,13 +24,4 @@ def dashboard(request):
 
 def dashboard_context() -> dict:
     """Build the active issues widget: scan issues, then stuck or failed trials they miss."""
-    active_issues = [active_issue_describe(issue=issue) for issue in active_issues_open_list()]
-    blocked = blocked_trials_list()
-    if active_issues and blocked:
-        covered = covered_customer_ids()
-        blocked = [entry for entry in blocked if entry.customer.pk not in covered]
-    return {
-        "active_issues": active_issues,
-        "issues": blocked,
-        "issue_count": len(active_issues) + len(blocked),
-    }
+    return active_issues_widget()

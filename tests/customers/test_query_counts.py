@@ -132,8 +132,9 @@ def test_dashboard_query_count(operator_client, django_assert_num_queries, size)
         TrialFactory(customer__customer_id=f"cust-{index}", status=Trial.Status.FAILED)
     operator_client.get("/")
 
-    # Open active issues (none here, so nothing to prefetch) and the blocked trials.
-    with django_assert_num_queries(AUTH_QUERIES + 2):
+    # Open active issues (none here, so nothing to prefetch), the customers with blocked
+    # trials, and their trials.
+    with django_assert_num_queries(AUTH_QUERIES + 3):
         response = operator_client.get("/")
 
     assert response.status_code == 200

@@ -169,3 +169,74 @@ def test_panel_shows_scan_diagnosis(operator_client):
     assert issue.latest_diagnosis.diagnosis_id in html
     assert f'data-issue-id="{issue.issue_id}"' in html
     assert "found by the proactive scan" in html
+
+
+def blocked_customers_build(count: int) -> None:
+    for number in range(count):
+        customer = CustomerFactory(customer_id=f"cust-blocked-{number:03d}")
+        TrialFactory(customer=customer, status="STUCK", status_detail="Waiting on step 4")
+
+
+def test_widget_badge_shows_true_total(operator_client):
+    blocked_customers_build(60)
+
+    html = operator_client.get("/", headers=HTMX).content.decode()
+
+    assert '<span class="count">60</span>' in html
+    assert "Showing 50 of 60." in html
+    assert '<a href="/issues/">See all active issues</a>' in html
+    assert html.count('class="issue-customer"') == 50
+
+
+def test_widget_no_note_when_complete(operator_client):
+    blocked_customers_build(3)
+
+    html = operator_client.get("/", headers=HTMX).content.decode()
+
+    assert '<span class="count">3</span>' in html
+    assert "Showing" not in html
+
+
+def test_widget_omits_old_failures(operator_client, settings):
+    settings.HELPDESK_FAILED_TRIAL_MAX_AGE_HOURS = 24
+    long_ago = timezone.now() - timedelta(hours=30)
+    TrialFactory(
+        customer=CustomerFactory(customer_id="cust-old-failure"),
+        status="FAILED",
+        started_at=long_ago,
+    )
+
+    html = operator_client.get("/", headers=HTMX).content.decode()
+
+    assert "cust-old-failure" not in html
+    assert "No customer has a stuck or failed trial." in html
+
+
+def test_all_issues_page_paginates(operator_client):
+    blocked_customers_build(30)
+
+    first = operator_client.get("/issues/").content.decode()
+    second = operator_client.get("/issues/", {"trials_page": 2}).content.decode()
+
+    assert first.count('class="issue-customer"') == 25
+    assert "Page 1 of 2" in first
+    assert 'href="?page=1&amp;trials_page=2"' in first
+    assert second.count('class="issue-customer"') == 5
+    assert "Page 2 of 2" in second
+
+
+def test_all_issues_page_lists_scan_issues(operator_client):
+    story_build()
+    active_issues_scan()
+    issue = ActiveIssue.objects.get()
+
+    html = operator_client.get("/issues/").content.decode()
+
+    assert f'data-issue-id="{issue.issue_id}"' in html
+    assert "Found by the proactive scan <span" in html
+
+
+def test_all_issues_page_requires_login(client):
+    response = client.get("/issues/")
+
+    assert response.status_code == 302
