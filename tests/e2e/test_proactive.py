@@ -107,3 +107,47 @@ def test_fault_appears_as_active_issue(page, live_server, demo_platform, setting
     expect(diagnosis).to_contain_text("Database connection timeout in WowMemory")
     expect(diagnosis).to_contain_text(f"{trial.trial_id} at Step 7")
     expect(diagnosis).to_contain_text("found by the proactive scan")
+
+
+def wait_for_trial_status(trial_id: str, status: str, *, timeout_seconds: float) -> Trial:
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        trial = Trial.objects.get(trial_id=trial_id)
+        if trial.status == status:
+            return trial
+        time.sleep(0.5)
+    pytest.fail(f"Trial {trial_id} did not reach {status} within {timeout_seconds} s")
+
+
+def test_fixed_story_shows_resolved(page, live_server, demo_platform):
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/customers/cust-123/")
+    diagnosis = page.locator("#diagnosis")
+    expect(diagnosis).to_contain_text("Database connection timeout in WowMemory", timeout=20_000)
+    expect(diagnosis.locator(".step-quick-action")).to_have_count(2)
+
+    restarted = requests.post(
+        f"{demo_platform}/v1/customers/cust-123/agents/WowMemory/restart",
+        json={"reason": "Clear the exhausted connection pool"},
+        headers=AUTH,
+        timeout=10,
+    )
+    retried = requests.post(
+        f"{demo_platform}/v1/workflows/trial-wf-12345/retry",
+        json={"from_step": FAULT_STEP},
+        headers=AUTH,
+        timeout=5,
+    )
+    completed = wait_for_trial_status("trial-wf-12345", Trial.Status.COMPLETED, timeout_seconds=60)
+    page.reload()
+
+    assert restarted.status_code == 200
+    assert retried.status_code == 202
+    assert completed.current_step == completed.total_steps
+    expect(diagnosis).to_contain_text(
+        "Resolved: WowMemory recovered after a restart at", timeout=20_000
+    )
+    expect(diagnosis).to_contain_text("trial-wf-12345 completed")
+    expect(diagnosis).to_contain_text("Past cause")
+    expect(diagnosis.get_by_role("button", name="Mark resolved")).to_be_visible()
+    expect(diagnosis.locator(".step-quick-action")).to_have_count(0)
