@@ -1,7 +1,6 @@
 """JSON endpoints for the platform's state events and Alertmanager alerts, authenticated by an
 ingest token."""
 
-import json
 import logging
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from ninja.security import HttpBearer
 
 from telemetry import services
 from telemetry.alert_ingest import AlertPayloadError, alert_payload_read
+from telemetry.request_body import RequestBodyError, json_parse, request_body_read
 from telemetry.views import ingest_token_valid
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,10 @@ class ErrorResponse(Schema):
     message: str
 
 
+# 411: chunked body on a server that cannot read one; 415: unsupported Content-Encoding.
+ERROR_RESPONSES = dict.fromkeys((400, 411, 413, 415), ErrorResponse)
+
+
 EVENTS_BODY_SCHEMA = {
     "type": "object",
     "required": ["events"],
@@ -61,7 +65,7 @@ EVENTS_BODY_SCHEMA = {
 @router.post(
     "/events",
     auth=IngestTokenAuth(),
-    response={200: EventsIngestResponse, 400: ErrorResponse, 413: ErrorResponse},
+    response={200: EventsIngestResponse, **ERROR_RESPONSES},
     openapi_extra={
         "requestBody": {"content": {"application/json": {"schema": EVENTS_BODY_SCHEMA}}}
     },
@@ -97,7 +101,7 @@ ALERTS_BODY_SCHEMA = {
 @router.post(
     "/alerts",
     auth=IngestTokenAuth(),
-    response={200: EventsIngestResponse, 400: ErrorResponse, 413: ErrorResponse},
+    response={200: EventsIngestResponse, **ERROR_RESPONSES},
     openapi_extra={
         "requestBody": {"content": {"application/json": {"schema": ALERTS_BODY_SCHEMA}}}
     },
@@ -119,13 +123,17 @@ def _ingest_response(*, result: services.IngestResult) -> dict:
 
 
 def _json_body_read(*, request: HttpRequest):
-    # The body is parsed by hand so that a malformed body returns 400, not the API's 422.
-    content_length = request.headers.get("Content-Length") or "0"
-    if not content_length.isdigit():
-        raise HttpError(400, "Content-Length is not a number.")
-    if int(content_length) > settings.INGEST_MAX_BODY_BYTES:
-        raise HttpError(413, f"Body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes.")
+    """Read and parse the JSON body, gzip or deflate compressed or not, with the OTLP limits.
+
+    The body is parsed here rather than by the API's parser so that a malformed body returns
+    400, not 422, and so that chunked and compressed bodies are read as on the OTLP endpoints.
+    """
     try:
-        return json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HttpError(400, f"Body is not valid JSON: {error}.") from error
+        body = request_body_read(request=request, max_bytes=settings.INGEST_MAX_BODY_BYTES)
+        return json_parse(body=body)
+    except RequestBodyError as error:
+        logger.info(
+            "Ingest body rejected",
+            extra={"path": request.path, "status": error.status, "error": error.message},
+        )
+        raise HttpError(error.status, error.message) from error

@@ -1,16 +1,14 @@
 """OTLP/HTTP request decoding and response encoding, shared by every signal's receiver.
 
 Follows the OTLP/HTTP specification (OpenTelemetry protocol 1.x): protobuf or JSON bodies,
-optionally gzip or deflate compressed, an Export*ServiceResponse on success and a
-google.rpc.Status on failure, each in the request's content type.
+an Export*ServiceResponse on success and a google.rpc.Status on failure, each in the request's
+content type. telemetry.request_body reads and decompresses the bodies.
 """
 
 import base64
 import binascii
-import json
 import logging
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +19,8 @@ from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from telemetry.request_body import RequestBodyError, json_parse
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +33,10 @@ HEX_ID_FIELDS = frozenset(
     {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
 )
 HEX_PATTERN = re.compile(r"(?:[0-9a-fA-F]{2})*")
-READ_CHUNK_BYTES = 64 * 1024
-# zlib window settings: gzip framing, and the zlib framing HTTP calls "deflate" (RFC 9110).
-WBITS_BY_ENCODING = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
-class OtlpError(Exception):
+class OtlpError(RequestBodyError):
     """A request the receiver rejects whole, with the HTTP status to return."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -103,65 +95,6 @@ def content_type_parse(*, header: str) -> str:
     return CONTENT_TYPES[media_type]
 
 
-def body_read(*, stream, content_length: int | None, encoding: str, max_bytes: int) -> bytes:
-    """Read a request body, gunzipping it when needed, and raise a 413 OtlpError past max_bytes.
-
-    The limit holds for both the bytes on the wire and the decompressed bytes. Decompression runs
-    in bounded steps, so a small gzip bomb never expands past max_bytes in memory.
-    """
-    encoding = encoding.strip().lower()
-    if encoding not in ("", "identity", *WBITS_BY_ENCODING):
-        raise OtlpError(
-            415, f"Unsupported content encoding {encoding!r}: send gzip, deflate or identity."
-        )
-    if content_length is not None and content_length > max_bytes:
-        raise OtlpError(413, _too_large(max_bytes))
-
-    raw = _stream_read(stream=stream, max_bytes=max_bytes)
-    if encoding in WBITS_BY_ENCODING:
-        return _decompress(data=raw, encoding=encoding, max_bytes=max_bytes)
-    return raw
-
-
-def _too_large(max_bytes: int) -> str:
-    return f"Request body is larger than {max_bytes} bytes: send smaller batches."
-
-
-def _stream_read(*, stream, max_bytes: int) -> bytes:
-    chunks = []
-    size = 0
-    while chunk := stream.read(READ_CHUNK_BYTES):
-        size += len(chunk)
-        if size > max_bytes:
-            raise OtlpError(413, _too_large(max_bytes))
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _decompress(*, data: bytes, encoding: str, max_bytes: int) -> bytes:
-    decompressor = zlib.decompressobj(wbits=WBITS_BY_ENCODING[encoding])
-    chunks = []
-    size = 0
-    pending = data
-    try:
-        while pending and not decompressor.eof:
-            chunk = decompressor.decompress(pending, max_bytes + 1 - size)
-            size += len(chunk)
-            if size > max_bytes:
-                raise OtlpError(
-                    413,
-                    f"Decompressed request body is larger than {max_bytes} bytes: "
-                    "send smaller batches.",
-                )
-            chunks.append(chunk)
-            pending = decompressor.unconsumed_tail
-    except zlib.error as error:
-        raise OtlpError(400, f"Body is not valid {encoding}: {error}.") from error
-    if not decompressor.eof:
-        raise OtlpError(400, f"Body is not valid {encoding}: the stream is truncated.")
-    return b"".join(chunks)
-
-
 def request_decode(*, signal: OtlpSignal, body: bytes, content_type: str) -> DecodedRequest:
     """Decode an export request, or raise a 400 OtlpError naming what is malformed.
 
@@ -190,10 +123,7 @@ def request_decode(*, signal: OtlpSignal, body: bytes, content_type: str) -> Dec
 
 
 def _json_load(*, body: bytes) -> dict:
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise OtlpError(400, f"Body is not valid JSON: {error}.") from error
+    document = json_parse(body=body)
     if not isinstance(document, dict):
         raise OtlpError(400, "Body must be a JSON object.")
     return document
@@ -286,6 +216,7 @@ def status_message(*, status: int, message: str) -> Message:
     codes = {
         400: code_pb2.INVALID_ARGUMENT,
         401: code_pb2.UNAUTHENTICATED,
+        411: code_pb2.INVALID_ARGUMENT,
         413: code_pb2.INVALID_ARGUMENT,
         415: code_pb2.INVALID_ARGUMENT,
     }

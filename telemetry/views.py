@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from telemetry import otlp, services
+from telemetry.request_body import RequestBodyError, request_body_read
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def otlp_receive(
                 401, "Missing or invalid ingest token: send 'Authorization: Bearer TOKEN'."
             )
         decoded = _request_decode(request=request, signal=signal)
-    except otlp.OtlpError as error:
+    except RequestBodyError as error:
         logger.info(
             "OTLP export rejected",
             extra={"signal": signal.name, "status": error.status, "error": error.message},
@@ -57,20 +58,11 @@ def otlp_receive(
 
 def _request_decode(*, request: HttpRequest, signal: otlp.OtlpSignal) -> otlp.DecodedRequest:
     content_type = otlp.content_type_parse(header=request.headers.get("Content-Type", ""))
-    try:
-        content_length = int(request.headers.get("Content-Length") or 0) or None
-    except ValueError:
-        raise otlp.OtlpError(400, "Content-Length is not a number.") from None
-    body = otlp.body_read(
-        stream=request,
-        content_length=content_length,
-        encoding=request.headers.get("Content-Encoding", ""),
-        max_bytes=settings.INGEST_MAX_BODY_BYTES,
-    )
+    body = request_body_read(request=request, max_bytes=settings.INGEST_MAX_BODY_BYTES)
     return otlp.request_decode(signal=signal, body=body, content_type=content_type)
 
 
-def _status_response(*, error: otlp.OtlpError, content_type: str) -> HttpResponse:
+def _status_response(*, error: RequestBodyError, content_type: str) -> HttpResponse:
     status = otlp.status_message(status=error.status, message=error.message)
     response = HttpResponse(
         otlp.response_encode(message=status, content_type=content_type),

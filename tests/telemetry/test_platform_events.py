@@ -279,5 +279,8 @@ def test_oversized_body_rejected(client, settings):
     response = post_events(client, {"events": [upsert()]})
 
     assert response.status_code == 413
-    assert response.json() == {"message": "Body is larger than 50 bytes.", "errors": []}
+    assert response.json() == {
+        "message": "Request body is larger than 50 bytes: send smaller batches.",
+        "errors": [],
+    }
     assert Customer.objects.count() == 0
