@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from customers import services as customer_services
 from telemetry.ingest import IngestResult, counters_add
 from telemetry.models import Alert
+from telemetry.values import identifier_check, json_nul_strip, nul_strip, time_check
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def alert_payload_read(*, body: Any) -> tuple[Notification, list]:
 
 
 def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    return nul_strip(value).strip() if isinstance(value, str) else ""
 
 
 def alerts_ingest(*, alerts: list, notification: Notification | None = None) -> IngestResult:
@@ -98,9 +100,10 @@ def alerts_ingest(*, alerts: list, notification: Notification | None = None) -> 
     notification = notification or Notification(receiver="", group_key="", external_url="")
     result = IngestResult()
     valid = []
+    now = timezone.now()
     for index, item in enumerate(alerts):
         try:
-            valid.append(_alert_validate(item=item))
+            valid.append(_alert_validate(item=item, now=now))
         except ValueError as error:
             result.reject(index=index, message=f"alerts[{index}]: {error}")
             logger.info("Alert rejected", extra={"index": index, "error": str(error)})
@@ -113,7 +116,8 @@ def alerts_ingest(*, alerts: list, notification: Notification | None = None) -> 
     return result
 
 
-def _alert_validate(*, item: Any) -> WebhookAlert:
+def _alert_validate(*, item: Any, now: dt.datetime) -> WebhookAlert:
+    """Validate one alert: ids checked, times in UTC and not ahead, NUL removed from text."""
     if not isinstance(item, dict):
         raise ValueError(f"alert is {type(item).__name__}: send a JSON object.")
     try:
@@ -121,13 +125,32 @@ def _alert_validate(*, item: Any) -> WebhookAlert:
     except ValidationError as error:
         raise ValueError(_validation_message(error)) from None
     for name in (CUSTOMER_LABEL, *AGENT_LABELS):
-        if len(alert.labels.get(name, "")) > MAX_LABEL_VALUE_CHARS:
+        value = alert.labels.get(name, "")
+        if len(value) > MAX_LABEL_VALUE_CHARS:
             raise ValueError(
                 f"labels.{name} is longer than {MAX_LABEL_VALUE_CHARS} characters: shorten it."
             )
+        identifier_check(name=f"labels.{name}", value=value)
+    identifier_check(name="fingerprint", value=alert.fingerprint)
+    _times_check(alert=alert, now=now)
+
     if not alert.fingerprint:
         alert.fingerprint = alert_fingerprint(labels=alert.labels)
+    alert.labels = json_nul_strip(alert.labels)
+    alert.annotations = json_nul_strip(alert.annotations)
+    alert.generator_url = nul_strip(alert.generator_url)
     return alert
+
+
+def _times_check(*, alert: WebhookAlert, now: dt.datetime) -> None:
+    """Convert the alert's times to UTC, rejecting times in the future.
+
+    A firing alert's endsAt is not stored, and Alertmanager may set it ahead of the clock, so only a
+    resolved alert's endsAt is checked.
+    """
+    alert.starts_at = time_check(name="startsAt", moment=alert.starts_at, now=now)
+    if alert.status == Alert.Status.RESOLVED and alert.ends_at is not None:
+        alert.ends_at = time_check(name="endsAt", moment=alert.ends_at, now=now)
 
 
 def _validation_message(error: ValidationError) -> str:

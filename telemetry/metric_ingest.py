@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 from django.db import transaction
+from django.utils import timezone
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
@@ -33,9 +34,12 @@ def metrics_ingest(*, request: ExportMetricsServiceRequest) -> IngestResult:
     result = IngestResult()
     points = []
     skipped = 0
+    now = timezone.now()
     for index, (path, metric, kind, point, resource) in enumerate(_points_of(request=request)):
         try:
-            parsed = metric_point_parse(metric=metric, kind=kind, point=point, resource=resource)
+            parsed = metric_point_parse(
+                metric=metric, kind=kind, point=point, resource=resource, now=now
+            )
         except InvalidItem as error:
             result.reject(index=index, message=f"{path}: {error}")
             continue

@@ -20,16 +20,16 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 from telemetry.records import (
     AGENT_NAME,
     CUSTOMER_ID,
-    MAX_NAME_CHARS,
     MAX_OPERATION_CHARS,
     SERVICE_NAME,
     UNKNOWN_SERVICE,
     InvalidItem,
+    agent_name_read,
     attributes_to_dict,
     customer_id_read,
-    text_of,
-    time_from_nanos,
+    raw_text_of,
 )
+from telemetry.values import json_nul_strip, nul_strip, time_from_nanos
 
 MAX_METRIC_NAME_CHARS = 256
 MAX_UNIT_CHARS = 64
@@ -74,35 +74,42 @@ def metric_kind(metric: Metric) -> str | None:
 
 
 def metric_point_parse(
-    *, metric: Metric, kind: str, point: Any, resource: dict
+    *, metric: Metric, kind: str, point: Any, resource: dict, now: dt.datetime
 ) -> MetricPoint | None:
-    """Convert one data point of `metric`, reading agent and customer from point, then resource."""
+    """Convert one data point of `metric`, reading agent and customer from point, then resource.
+
+    `now` is the server clock, against which the point's times are checked.
+    """
     if point.flags & NO_RECORDED_VALUE:
         return None
     name = _metric_name(metric=metric)
     if not point.time_unix_nano:
         raise InvalidItem("timeUnixNano is missing: set the data point's time.")
+    timestamp = time_from_nanos(name="timeUnixNano", nanos=point.time_unix_nano, now=now)
+    start_timestamp = None
+    if point.start_time_unix_nano:
+        start_timestamp = time_from_nanos(
+            name="startTimeUnixNano", nanos=point.start_time_unix_nano, now=now
+        )
 
     attributes = attributes_to_dict(point.attributes)
     scoped = {**resource, **attributes}
     customer_id = customer_id_read(attributes=scoped)
-    service_name = text_of(resource.get(SERVICE_NAME))
-    agent_name = text_of(scoped.get(AGENT_NAME)) or service_name or UNKNOWN_SERVICE
+    service_name = raw_text_of(resource.get(SERVICE_NAME))
+    agent_name = agent_name_read(attributes=scoped, service_name=service_name or UNKNOWN_SERVICE)
     attributes = {k: v for k, v in attributes.items() if k not in (CUSTOMER_ID, AGENT_NAME)}
 
     record = MetricPoint(
         name=name,
         kind=kind,
-        unit=metric.unit[:MAX_UNIT_CHARS],
-        agent_name=agent_name[:MAX_NAME_CHARS],
-        service_name=service_name[:MAX_OPERATION_CHARS],
+        unit=nul_strip(metric.unit)[:MAX_UNIT_CHARS],
+        agent_name=agent_name,
+        service_name=nul_strip(service_name)[:MAX_OPERATION_CHARS],
         customer_id=customer_id,
-        attributes=attributes,
+        attributes=json_nul_strip(attributes),
         series="",
-        timestamp=time_from_nanos(point.time_unix_nano),
-        start_timestamp=(
-            time_from_nanos(point.start_time_unix_nano) if point.start_time_unix_nano else None
-        ),
+        timestamp=timestamp,
+        start_timestamp=start_timestamp,
         value=0.0,
     )
     _values_read(record=record, metric=metric, point=point)
@@ -125,7 +132,7 @@ def series_key(
 
 
 def _metric_name(*, metric: Metric) -> str:
-    name = metric.name.strip()
+    name = nul_strip(metric.name).strip()
     if not name:
         raise InvalidItem("name is missing: set the metric's name.")
     if len(name) > MAX_METRIC_NAME_CHARS:

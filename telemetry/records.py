@@ -1,7 +1,8 @@
 """Conversion of OTLP spans and log records into plain records ready to store.
 
 Each parse function either returns a record or raises InvalidItem with a message that names
-the field and the fix. Ingest then rejects that item alone.
+the field and the fix. Ingest then rejects that item alone. Ids with control characters and times
+in the future are rejected, and NUL characters are removed from free text (see telemetry.values).
 """
 
 import datetime as dt
@@ -15,6 +16,14 @@ from typing import Any
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord as OtlpLogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+from telemetry.values import (
+    InvalidItem,
+    identifier_check,
+    json_nul_strip,
+    nul_strip,
+    time_from_nanos,
+)
 
 CUSTOMER_ID = "customer.id"
 AGENT_NAME = "gen_ai.agent.name"
@@ -64,10 +73,6 @@ SEVERITY_NAMES = (
     (5, "DEBUG"),
     (1, "TRACE"),
 )
-
-
-class InvalidItem(ValueError):
-    """A span or log record that cannot be stored, with a message that names the fix."""
 
 
 @dataclass
@@ -127,16 +132,19 @@ def attributes_to_dict(attributes: Iterable[KeyValue]) -> dict:
 
 
 def text_of(value: Any) -> str:
-    """Return a value as text: strings as they are, anything else as JSON."""
+    """Return a value as text: strings without NUL characters, anything else as JSON.
+
+    Ids are read with raw_text_of instead, so that a NUL in an id is rejected, not removed.
+    """
+    return nul_strip(raw_text_of(value))
+
+
+def raw_text_of(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     return json.dumps(value)
-
-
-def time_from_nanos(nanos: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=nanos // 1000)
 
 
 def status_classify(*, error_type: str, status_code: int) -> str:
@@ -148,29 +156,35 @@ def status_classify(*, error_type: str, status_code: int) -> str:
     return "success"
 
 
-def span_parse(*, span: Span, resource: dict) -> SpanRecord:
-    """Convert one span, reading each attribute from the span first and the resource second."""
+def span_parse(*, span: Span, resource: dict, now: dt.datetime) -> SpanRecord:
+    """Convert one span, reading each attribute from the span first and the resource second.
+
+    `now` is the server clock, against which start and end times are checked.
+    """
     trace_id = _id_hex(value=span.trace_id, name="traceId", size=16, required=True)
     span_id = _id_hex(value=span.span_id, name="spanId", size=8, required=True)
     parent_span_id = _id_hex(value=span.parent_span_id, name="parentSpanId", size=8, required=False)
-    started_at, duration_ms = _span_times(span=span)
+    started_at, duration_ms = _span_times(span=span, now=now)
 
     attributes = {**resource, **attributes_to_dict(span.attributes)}
     customer_id = customer_id_read(attributes=attributes)
     exception = _exception_attributes(span=span)
     error_type = text_of(attributes.get(ERROR_TYPE) or exception.get(EXCEPTION_TYPE))
-    error_message = span.status.message or text_of(exception.get(EXCEPTION_MESSAGE))
-    service_name = text_of(resource.get(SERVICE_NAME)) or UNKNOWN_SERVICE
-    agent_name = text_of(attributes.get(AGENT_NAME)) or service_name
+    error_message = nul_strip(span.status.message) or text_of(exception.get(EXCEPTION_MESSAGE))
+    service_name = raw_text_of(resource.get(SERVICE_NAME)) or UNKNOWN_SERVICE
+    agent_name = agent_name_read(attributes=attributes, service_name=service_name)
+    service_name = nul_strip(service_name)
+    workflow_id = identifier_check(name=WORKFLOW_ID, value=raw_text_of(attributes.get(WORKFLOW_ID)))
+    operation = text_of(attributes.get(OPERATION)) or nul_strip(span.name)
 
     return SpanRecord(
         trace_id=trace_id,
         span_id=span_id,
         parent_span_id=parent_span_id,
         customer_id=customer_id,
-        agent_name=agent_name[:MAX_NAME_CHARS],
+        agent_name=agent_name,
         service_name=service_name[:MAX_OPERATION_CHARS],
-        operation=(text_of(attributes.get(OPERATION)) or span.name)[:MAX_OPERATION_CHARS],
+        operation=operation[:MAX_OPERATION_CHARS],
         request_body=text_of(attributes.get(REQUEST_BODY)),
         response_body=text_of(attributes.get(RESPONSE_BODY)),
         started_at=started_at,
@@ -179,21 +193,25 @@ def span_parse(*, span: Span, resource: dict) -> SpanRecord:
         error_type=error_type[:MAX_ERROR_TYPE_CHARS],
         error_message=error_message,
         retry_count=_small_int(attributes.get(RETRY_COUNT)) or 0,
-        workflow_id=text_of(attributes.get(WORKFLOW_ID)),
+        workflow_id=workflow_id,
         workflow_step=_small_int(attributes.get(WORKFLOW_STEP)),
-        attributes={key: value for key, value in attributes.items() if key not in SPAN_FIELDS_READ},
+        attributes=json_nul_strip(
+            {key: value for key, value in attributes.items() if key not in SPAN_FIELDS_READ}
+        ),
     )
 
 
-def log_parse(*, record: OtlpLogRecord, resource: dict) -> LogRow:
+def log_parse(*, record: OtlpLogRecord, resource: dict, now: dt.datetime) -> LogRow:
     """Convert one log record, using the observed time when it has no time, as OTLP allows."""
     trace_id = _id_hex(value=record.trace_id, name="traceId", size=16, required=False)
     span_id = _id_hex(value=record.span_id, name="spanId", size=8, required=False)
+    time_field = "timeUnixNano" if record.time_unix_nano else "observedTimeUnixNano"
     nanos = record.time_unix_nano or record.observed_time_unix_nano
     if not nanos:
         raise InvalidItem(
             "timeUnixNano and observedTimeUnixNano are both missing: set the record's time."
         )
+    timestamp = time_from_nanos(name=time_field, nanos=nanos, now=now)
 
     attributes = {**resource, **attributes_to_dict(record.attributes)}
     if record.event_name:
@@ -205,15 +223,17 @@ def log_parse(*, record: OtlpLogRecord, resource: dict) -> LogRow:
         span_id=span_id,
         customer_id=customer_id,
         service_name=text_of(resource.get(SERVICE_NAME))[:MAX_OPERATION_CHARS],
-        timestamp=time_from_nanos(nanos),
+        timestamp=timestamp,
         severity_number=record.severity_number,
-        severity_text=(record.severity_text or severity_name(record.severity_number))[:32],
+        severity_text=nul_strip(record.severity_text or severity_name(record.severity_number))[:32],
         body=text_of(any_value_to_python(record.body)),
-        attributes={
-            key: value
-            for key, value in attributes.items()
-            if key not in (CUSTOMER_ID, SERVICE_NAME)
-        },
+        attributes=json_nul_strip(
+            {
+                key: value
+                for key, value in attributes.items()
+                if key not in (CUSTOMER_ID, SERVICE_NAME)
+            }
+        ),
     )
 
 
@@ -236,25 +256,35 @@ def _id_hex(*, value: bytes, name: str, size: int, required: bool) -> str:
     return value.hex()
 
 
-def _span_times(*, span: Span) -> tuple[dt.datetime, int]:
+def _span_times(*, span: Span, now: dt.datetime) -> tuple[dt.datetime, int]:
     if not span.start_time_unix_nano:
         raise InvalidItem("startTimeUnixNano is missing: set the span's start time.")
     if not span.end_time_unix_nano:
         raise InvalidItem("endTimeUnixNano is missing: export the span after it ends.")
     if span.end_time_unix_nano < span.start_time_unix_nano:
         raise InvalidItem("endTimeUnixNano is before startTimeUnixNano: check the span's clock.")
+    started_at = time_from_nanos(name="startTimeUnixNano", nanos=span.start_time_unix_nano, now=now)
+    time_from_nanos(name="endTimeUnixNano", nanos=span.end_time_unix_nano, now=now)
 
     duration_ms = round((span.end_time_unix_nano - span.start_time_unix_nano) / 1_000_000)
-    return time_from_nanos(span.start_time_unix_nano), min(duration_ms, MAX_DURATION_MS)
+    return started_at, min(duration_ms, MAX_DURATION_MS)
 
 
 def customer_id_read(*, attributes: dict) -> str | None:
-    customer_id = text_of(attributes.get(CUSTOMER_ID)).strip()
+    """Read customer.id, rejecting an id that is too long or contains control characters."""
+    customer_id = raw_text_of(attributes.get(CUSTOMER_ID)).strip()
     if len(customer_id) > MAX_ID_CHARS:
         raise InvalidItem(
             f"{CUSTOMER_ID} is {len(customer_id)} characters: send at most {MAX_ID_CHARS}."
         )
-    return customer_id or None
+    return identifier_check(name=CUSTOMER_ID, value=customer_id) or None
+
+
+def agent_name_read(*, attributes: dict, service_name: str) -> str:
+    """Read gen_ai.agent.name, else service_name, rejecting a name with control characters."""
+    agent_name = raw_text_of(attributes.get(AGENT_NAME))
+    name = AGENT_NAME if agent_name else SERVICE_NAME
+    return identifier_check(name=name, value=agent_name or service_name)[:MAX_NAME_CHARS]
 
 
 def _exception_attributes(*, span: Span) -> dict:

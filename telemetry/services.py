@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -53,9 +54,10 @@ def traces_ingest(*, request: ExportTraceServiceRequest) -> IngestResult:
     """Store each valid span as an Interaction, skipping spans that are already stored."""
     result = IngestResult()
     records = []
+    now = timezone.now()
     for index, (path, span, resource) in enumerate(_spans_of(request=request)):
         try:
-            records.append(span_parse(span=span, resource=resource))
+            records.append(span_parse(span=span, resource=resource, now=now))
         except InvalidItem as error:
             result.reject(index=index, message=f"{path}: {error}")
     records = _first_of_each_span(records=records)
@@ -244,9 +246,10 @@ def logs_ingest(*, request: ExportLogsServiceRequest) -> IngestResult:
     """Store each valid log record, joined to its interaction when that span is already stored."""
     result = IngestResult()
     rows = []
+    now = timezone.now()
     for index, (path, record, resource) in enumerate(_log_records_of(request=request)):
         try:
-            rows.append(log_parse(record=record, resource=resource))
+            rows.append(log_parse(record=record, resource=resource, now=now))
         except InvalidItem as error:
             result.reject(index=index, message=f"{path}: {error}")
 
@@ -320,9 +323,10 @@ def _log_record_build(*, row: LogRow, customers, interactions) -> LogRecord:
 def platform_events_ingest(*, events: list[dict]) -> IngestResult:
     """Apply state events in order, rejecting each invalid event by its index."""
     result = IngestResult()
+    now = timezone.now()
     for index, event in enumerate(events):
         try:
-            parsed = event_validate(event=event)
+            parsed = event_validate(event=event, now=now)
         except ValueError as error:
             result.reject(index=index, message=str(error))
             logger.info("Platform event rejected", extra={"index": index, "error": str(error)})
