@@ -1,12 +1,14 @@
 """Writes to customers, trials, agents and agent assignments, driven by platform ingest.
 
 The platform is the source of truth for these rows, so every function here applies what the
-platform reported. Telemetry ingest calls the bulk functions once per batch, never per span.
+platform reported. Telemetry ingest calls the bulk functions and PlatformStateBatch once per
+batch, never per span or event.
 """
 
 import datetime as dt
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -14,6 +16,7 @@ import phonenumbers
 from django.conf import settings
 from django.db.models import Case, DateTimeField, F, IntegerField, Value, When
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from customers.health import HealthScore
 from customers.models import Agent, AgentAssignment, Customer, HealthSnapshot, Trial
@@ -58,16 +61,15 @@ def phone_normalize(*, phone: str, region: str | None = None) -> str:
     return re.sub(r"\D", "", phone)
 
 
-def customer_upsert(
+def customer_profile_values(
     *,
-    customer_id: str,
     name: str | None = None,
     email: str | None = None,
     phone: str | None = None,
     company: str | None = None,
     metadata: dict | None = None,
-) -> Customer:
-    """Create or update a customer. A field passed as None keeps its stored value."""
+) -> dict:
+    """Return the profile fields to set on a customer, normalized. None means keep the field."""
     values = {"name": name, "email": email, "phone": phone, "company": company}
     values = {field: value.strip() for field, value in values.items() if value is not None}
     if metadata is not None:
@@ -76,17 +78,7 @@ def customer_upsert(
         values["email_normalized"] = email_normalize(email=values["email"])
     if "phone" in values:
         values["phone_normalized"] = phone_normalize(phone=values["phone"])
-
-    customer, created = Customer.objects.get_or_create(customer_id=customer_id, defaults=values)
-    if not created and values:
-        for field, value in values.items():
-            setattr(customer, field, value)
-        customer.save(update_fields=[*values, "updated_at"])
-
-    logger.info(
-        "Customer upserted", extra={"customer_id": customer_id, "customer_created": created}
-    )
-    return customer
+    return values
 
 
 def customers_ensure(*, customer_ids: Iterable[str]) -> dict[str, Customer]:
@@ -217,110 +209,267 @@ def trials_record_activity(
         Trial.objects.bulk_update(changed, ["agents_involved", "last_activity_at"])
 
 
-def trial_progress_apply(
-    *,
-    trial_id: str,
-    customer_id: str,
-    status: str,
-    current_step: int,
-    occurred_at: dt.datetime,
-    total_steps: int | None = None,
-    step_name: str | None = None,
-    plan: str | None = None,
-    detail: str | None = None,
-    agents: Iterable[str] = (),
-) -> Trial:
-    """Apply a trial.progress event: create the trial if new, then set its step and status.
+class CustomerNotFound(ValueError):
+    """A state event names a customer that has no row yet."""
 
-    step_started_at changes only when the step does, so the time spent in a step survives
-    repeated progress events for that step.
+
+class PlatformStateBatch:
+    """The customers, trials, agents and agent instances that one batch of state events names.
+
+    load() reads every row the batch names, one query per table. The *_apply methods change the
+    rows in memory, in event order, so a later event sees what an earlier one did. save() inserts
+    the new rows and updates only the columns that changed, in bulk. A batch therefore costs a
+    fixed number of queries whatever its size, and re-sending a state already stored writes
+    nothing. The caller runs load, apply and save in one transaction.
     """
-    customer = customers_ensure(customer_ids=[customer_id])[customer_id]
-    trial, created = Trial.objects.select_for_update().get_or_create(
-        trial_id=trial_id,
-        defaults={
+
+    def __init__(
+        self,
+        *,
+        customers: dict[str, Customer],
+        trials: dict[str, Trial],
+        agents: dict[str, Agent],
+        assignments: dict[tuple[str, str], AgentAssignment],
+    ) -> None:
+        self.customers = customers
+        self.trials = trials
+        self.agents = agents
+        # Keyed by (customer id, agent name).
+        self.assignments = assignments
+        self.created: dict[type, list] = defaultdict(list)
+        # Rows loaded from the database and changed since, by model and primary key, and the
+        # columns changed on any of them.
+        self.changed: dict[type, dict[int, object]] = defaultdict(dict)
+        self.changed_fields: dict[type, set[str]] = defaultdict(set)
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        customer_ids: Iterable[str],
+        trial_ids: Iterable[str],
+        agent_names: Iterable[str],
+        instances: Iterable[tuple[str, str]],
+    ) -> "PlatformStateBatch":
+        """Read the named rows, locking trials and agents because they are merged in Python.
+
+        `instances` are the (customer id, agent name) pairs whose instance status changes.
+        Trials are locked in their default order, as span ingest locks them, so that the two do
+        not deadlock on trials.
+        """
+        customers = _by(Customer.objects.filter(customer_id__in=set(customer_ids)), "customer_id")
+        trials = _by(
+            Trial.objects.select_related("customer")
+            .select_for_update(of=("self",))
+            .filter(trial_id__in=set(trial_ids)),
+            "trial_id",
+        )
+        agents = _by(
+            Agent.objects.select_for_update().filter(name__in=set(agent_names)).order_by("pk"),
+            "name",
+        )
+        return cls(
+            customers=customers,
+            trials=trials,
+            agents=agents,
+            assignments=_assignments_load(customers=customers, agents=agents, pairs=instances),
+        )
+
+    def customer_upsert(self, *, customer_id: str, values: Mapping) -> Customer:
+        """Create or update a customer with values from customer_profile_values."""
+        customer = self.customers.get(customer_id) or self._customer_add(customer_id)
+        self._assign(customer, values)
+        return customer
+
+    def trial_progress_apply(
+        self,
+        *,
+        trial_id: str,
+        customer_id: str,
+        status: str,
+        current_step: int,
+        occurred_at: dt.datetime,
+        total_steps: int | None = None,
+        step_name: str | None = None,
+        plan: str | None = None,
+        detail: str | None = None,
+        agents: Iterable[str] = (),
+    ) -> Trial:
+        """Apply a trial.progress event: create the trial if new, then set its step and status.
+
+        A customer id not seen before creates a bare customer row, as spans do. step_started_at
+        changes only when the step does, so the time spent in a step survives repeated progress
+        events for that step.
+        """
+        customer = self.customers.get(customer_id) or self._customer_add(customer_id)
+        trial = self.trials.get(trial_id)
+        created = trial is None
+        if trial is None:
+            trial = self._trial_add(trial_id=trial_id, customer=customer, occurred_at=occurred_at)
+        elif trial.customer.customer_id != customer_id:
+            logger.warning(
+                "Trial moved to another customer",
+                extra={"trial_id": trial_id, "customer_id": customer_id},
+            )
+
+        values = {
             "customer": customer,
             "current_step": current_step,
-            "started_at": occurred_at,
-            "last_activity_at": occurred_at,
-            "step_started_at": occurred_at,
-        },
-    )
+            "status": status,
+            "last_activity_at": max(trial.last_activity_at, occurred_at),
+            "completed_at": occurred_at if status == Trial.Status.COMPLETED else None,
+        }
+        if created or trial.current_step != current_step:
+            values["step_started_at"] = occurred_at
+        optional = {
+            "total_steps": total_steps,
+            "step_name": step_name,
+            "plan": plan,
+            "status_detail": detail,
+        }
+        values.update({field: value for field, value in optional.items() if value is not None})
+        new_agents = [name for name in agents if name not in trial.agents_involved]
+        values["agents_involved"] = [*trial.agents_involved, *dict.fromkeys(new_agents)]
+        self._assign(trial, values)
+        return trial
 
-    if trial.customer_id != customer.pk:
-        logger.warning(
-            "Trial moved to another customer",
-            extra={"trial_id": trial_id, "customer_id": customer_id},
+    def agent_status_apply(
+        self,
+        *,
+        agent_name: str,
+        status: str,
+        occurred_at: dt.datetime,
+        version: str | None = None,
+        customer_id: str | None = None,
+    ) -> Agent | AgentAssignment:
+        """Apply an agent.status event to the agent, or to one customer's instance of it.
+
+        Raises CustomerNotFound for a customer that neither the database nor an earlier event of
+        the batch created, and then changes nothing.
+        """
+        customer = None
+        if customer_id is not None:
+            customer = self.customers.get(customer_id)
+            if customer is None:
+                raise CustomerNotFound(
+                    f"customer {customer_id} not found: send customer.upserted first."
+                )
+        agent = self.agents.get(agent_name) or self._agent_add(agent_name)
+        if customer is not None:
+            return self._instance_status_apply(agent=agent, customer=customer, status=status)
+
+        values = {}
+        if agent.status != status:
+            values.update(status=status, status_changed_at=occurred_at)
+        # The first version reported is not a deploy, so only a change from a known version counts.
+        if version is not None and version != agent.version:
+            values["version"] = version
+            if agent.version:
+                values["version_changed_at"] = occurred_at
+        self._assign(agent, values)
+        return agent
+
+    def save(self) -> None:
+        """Insert the new rows and update the changed columns, parents before children."""
+        now = timezone.now()
+        for model in (Customer, Agent, Trial, AgentAssignment):
+            model.objects.bulk_create(self.created[model])
+            changed = list(self.changed[model].values())
+            if not changed:
+                continue
+            fields = sorted(self.changed_fields[model])
+            if model in (Customer, Agent):
+                # bulk_update() skips auto_now, so updated_at is set here.
+                fields.append("updated_at")
+                for row in changed:
+                    row.updated_at = now
+            model.objects.bulk_update(changed, fields)
+
+        logger.info(
+            "Platform state saved",
+            extra={
+                f"{model._meta.model_name}_{verb}": len(rows)
+                for model in (Customer, Agent, Trial, AgentAssignment)
+                for verb, rows in (
+                    ("created", self.created[model]),
+                    ("updated", self.changed[model]),
+                )
+            },
         )
-        trial.customer = customer
-    if created or trial.current_step != current_step:
-        trial.step_started_at = occurred_at
-    trial.current_step = current_step
-    trial.status = status
-    trial.last_activity_at = max(trial.last_activity_at, occurred_at)
-    trial.completed_at = occurred_at if status == Trial.Status.COMPLETED else None
-    if total_steps is not None:
-        trial.total_steps = total_steps
-    if step_name is not None:
-        trial.step_name = step_name
-    if plan is not None:
-        trial.plan = plan
-    if detail is not None:
-        trial.status_detail = detail
-    new_agents = [name for name in agents if name not in trial.agents_involved]
-    trial.agents_involved = [*trial.agents_involved, *dict.fromkeys(new_agents)]
-    trial.save()
 
-    logger.info(
-        "Trial progress applied",
-        extra={"trial_id": trial_id, "status": status, "current_step": current_step},
-    )
-    return trial
+    def _instance_status_apply(
+        self, *, agent: Agent, customer: Customer, status: str
+    ) -> AgentAssignment:
+        # NOTE: AgentAssignment has no version column, so a customer-scoped event's version is
+        # not stored.
+        key = (customer.customer_id, agent.name)
+        assignment = self.assignments.get(key)
+        if assignment is None:
+            assignment = AgentAssignment(customer=customer, agent=agent)
+            self.assignments[key] = assignment
+            self.created[AgentAssignment].append(assignment)
+        self._assign(assignment, {"status": status})
+        return assignment
+
+    def _customer_add(self, customer_id: str) -> Customer:
+        customer = Customer(customer_id=customer_id)
+        self.customers[customer_id] = customer
+        self.created[Customer].append(customer)
+        return customer
+
+    def _agent_add(self, name: str) -> Agent:
+        agent = Agent(name=name)
+        self.agents[name] = agent
+        self.created[Agent].append(agent)
+        return agent
+
+    def _trial_add(self, *, trial_id: str, customer: Customer, occurred_at: dt.datetime) -> Trial:
+        trial = Trial(
+            trial_id=trial_id,
+            customer=customer,
+            started_at=occurred_at,
+            last_activity_at=occurred_at,
+            step_started_at=occurred_at,
+        )
+        self.trials[trial_id] = trial
+        self.created[Trial].append(trial)
+        return trial
+
+    def _assign(self, row, values: Mapping) -> None:
+        """Set the values that differ from the row's, and remember them for save().
+
+        A row created in this batch is inserted with its final values, so only a loaded row is
+        remembered for an update.
+        """
+        changed = [field for field, value in values.items() if getattr(row, field) != value]
+        for field in changed:
+            setattr(row, field, values[field])
+        if changed and row.pk is not None:
+            self.changed[type(row)][row.pk] = row
+            self.changed_fields[type(row)].update(changed)
 
 
-def agent_status_apply(
+def _by(queryset, key: str) -> dict:
+    return {getattr(row, key): row for row in queryset}
+
+
+def _assignments_load(
     *,
-    agent_name: str,
-    status: str,
-    occurred_at: dt.datetime,
-    version: str | None = None,
-    customer_id: str | None = None,
-) -> Agent | AgentAssignment:
-    """Apply an agent.status event to the agent, or to one customer's instance of it."""
-    agent = agents_ensure(names=[agent_name])[agent_name]
-    if customer_id is not None:
-        return _assignment_status_apply(agent=agent, customer_id=customer_id, status=status)
+    customers: Mapping[str, Customer],
+    agents: Mapping[str, Agent],
+    pairs: Iterable[tuple[str, str]],
+) -> dict[tuple[str, str], AgentAssignment]:
+    """Load the stored instances among `pairs`, keyed by (customer id, agent name)."""
+    pairs = {(c, a) for c, a in pairs if c in customers and a in agents}
+    if not pairs:
+        return {}
 
-    agent = Agent.objects.select_for_update().get(pk=agent.pk)
-    if agent.status != status:
-        agent.status = status
-        agent.status_changed_at = occurred_at
-    # The first version reported is not a deploy, so only a change from a known version counts.
-    if version is not None and version != agent.version:
-        if agent.version:
-            agent.version_changed_at = occurred_at
-        agent.version = version
-    agent.save(
-        update_fields=["status", "status_changed_at", "version", "version_changed_at", "updated_at"]
-    )
-
-    logger.info("Agent status applied", extra={"agent": agent_name, "status": status})
-    return agent
-
-
-def _assignment_status_apply(*, agent: Agent, customer_id: str, status: str) -> AgentAssignment:
-    # NOTE: AgentAssignment has no version column, so a customer-scoped event's version is not
-    # stored.
-    customer = customers_ensure(customer_ids=[customer_id])[customer_id]
-    assignment, _ = AgentAssignment.objects.get_or_create(customer=customer, agent=agent)
-    assignment.status = status
-    assignment.save(update_fields=["status"])
-
-    logger.info(
-        "Agent instance status applied",
-        extra={"agent": agent.name, "customer_id": customer_id, "status": status},
-    )
-    return assignment
+    customer_ids = {customers[c].pk: c for c, _ in pairs}
+    agent_names = {agents[a].pk: a for _, a in pairs}
+    rows = AgentAssignment.objects.filter(
+        customer_id__in=customer_ids, agent_id__in=agent_names
+    ).order_by("pk")
+    return {(customer_ids[row.customer_id], agent_names[row.agent_id]): row for row in rows}
 
 
 def health_snapshot_record(*, customer: Customer, health: HealthScore, trend: HealthTrend) -> bool:

@@ -1,7 +1,8 @@
 """Ingest of the platform's telemetry: spans into interactions, log records, state events.
 
-Metric and alert ingest live in telemetry.metric_ingest and telemetry.alert_ingest and are
-re-exported here, so callers import every ingest function from this module. Each ingest function
+Metric, alert and state event ingest live in telemetry.metric_ingest, telemetry.alert_ingest and
+telemetry.event_ingest and are re-exported here, so callers import every ingest function from this
+module. Each ingest function
 stores what it can and reports each item it rejected, so that one bad item never costs the valid
 ones beside it. A batch costs a fixed number of queries whatever its size, because customers,
 agents, trials and counters are loaded and updated in bulk.
@@ -22,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from customers import services as customer_services
 from customers.models import Trial
 from telemetry.alert_ingest import alerts_ingest
-from telemetry.events import CustomerUpserted, TrialProgress, event_validate
+from telemetry.event_ingest import platform_events_ingest
 from telemetry.ingest import IngestResult, RejectedItem, counters_add
 from telemetry.log_templates import log_templates_assign
 from telemetry.metric_ingest import metrics_ingest
@@ -318,57 +319,3 @@ def _log_record_build(*, row: LogRow, customers, interactions) -> LogRecord:
         trace_id=row.trace_id,
         span_id=row.span_id,
     )
-
-
-def platform_events_ingest(*, events: list[dict]) -> IngestResult:
-    """Apply state events in order, rejecting each invalid event by its index."""
-    result = IngestResult()
-    now = timezone.now()
-    for index, event in enumerate(events):
-        try:
-            parsed = event_validate(event=event, now=now)
-        except ValueError as error:
-            result.reject(index=index, message=str(error))
-            logger.info("Platform event rejected", extra={"index": index, "error": str(error)})
-            continue
-
-        with transaction.atomic():
-            _platform_event_apply(event=parsed)
-        result.accepted += 1
-
-    counters_add(counts={"events_accepted": result.accepted, "events_rejected": result.rejected})
-    return result
-
-
-def _platform_event_apply(*, event) -> None:
-    if isinstance(event, CustomerUpserted):
-        profile = event.customer
-        customer_services.customer_upsert(
-            customer_id=profile.customer_id,
-            name=profile.name,
-            email=profile.email,
-            phone=profile.phone,
-            company=profile.company,
-            metadata=profile.metadata,
-        )
-    elif isinstance(event, TrialProgress):
-        customer_services.trial_progress_apply(
-            trial_id=event.trial_id,
-            customer_id=event.customer_id,
-            status=event.status,
-            current_step=event.current_step,
-            occurred_at=event.occurred_at,
-            total_steps=event.total_steps,
-            step_name=event.step_name,
-            plan=event.plan,
-            detail=event.detail,
-            agents=event.agents,
-        )
-    else:
-        customer_services.agent_status_apply(
-            agent_name=event.agent,
-            status=event.status,
-            occurred_at=event.occurred_at,
-            version=event.version,
-            customer_id=event.customer_id,
-        )

@@ -4,11 +4,13 @@ import datetime as dt
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import Agent, AgentAssignment, Customer, Trial
 from helpdesk.models import ApiToken, hash_token
 from telemetry.services import platform_events_ingest
-from tests.factories import AgentFactory, TrialFactory
+from tests.factories import AgentFactory, CustomerFactory, TrialFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -265,6 +267,7 @@ def test_first_version_not_a_change():
 
 def test_customer_scoped_status_sets_assignment():
     AgentFactory(name="WowMemory", status=Agent.Status.RUNNING)
+    CustomerFactory(customer_id="cust-123")
 
     platform_events_ingest(events=[agent_status(status="RESTARTING", customer_id="cust-123")])
 
@@ -284,3 +287,103 @@ def test_oversized_body_rejected(client, settings):
         "errors": [],
     }
     assert Customer.objects.count() == 0
+
+
+def test_unknown_customer_status_rejected(client):
+    body = {"events": [agent_status(customer_id="nobody"), agent_status(agent="WowAPI")]}
+
+    response = post_events(client, body)
+
+    assert response.json() == {
+        "accepted": 1,
+        "rejected": [
+            {"index": 0, "message": "customer nobody not found: send customer.upserted first."}
+        ],
+    }
+    assert Customer.objects.count() == 0
+    assert AgentAssignment.objects.count() == 0
+    assert list(Agent.objects.values_list("name", flat=True)) == ["WowAPI"]
+
+
+def test_status_after_upsert_in_batch():
+    result = platform_events_ingest(
+        events=[
+            agent_status(customer_id="cust-123", status="DEGRADED"),
+            upsert(),
+            agent_status(customer_id="cust-123", status="DOWN"),
+        ]
+    )
+
+    assert result.accepted == 2
+    assert [item.index for item in result.rejected_items] == [0]
+    assert AgentAssignment.objects.get().status == Agent.Status.DOWN
+
+
+def test_progress_then_upsert_fills_customer():
+    platform_events_ingest(events=[progress(), upsert()])
+
+    trial = Trial.objects.get()
+    assert trial.customer.name == "John Doe"
+    assert trial.customer.customer_id == "cust-123"
+
+
+def test_trial_moves_to_new_customer():
+    platform_events_ingest(events=[progress()])
+
+    platform_events_ingest(events=[progress(customer_id="cust-456")])
+
+    assert Trial.objects.get().customer.customer_id == "cust-456"
+    assert Customer.objects.count() == 2
+
+
+def world_batch(count: int, *, trial_prefix: str = "trial") -> list[dict]:
+    """Build a re-sync batch like the demo platform's: upserts, trials, agent states."""
+    events = []
+    for number in range(count):
+        customer_id = f"cust-{number}"
+        events.append(upsert(customer_id=customer_id, email=f"c{number}@example.com"))
+        events.append(progress(trial_id=f"{trial_prefix}-{number}", customer_id=customer_id))
+        events.append(agent_status(customer_id=customer_id, status="DEGRADED"))
+    events.append(agent_status(version="0.4.2"))
+    return events
+
+
+def queries_for(events: list[dict]) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        result = platform_events_ingest(events=events)
+    assert result.rejected == 0
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_batch_query_count_fixed():
+    small = queries_for(world_batch(3))
+    large = queries_for(world_batch(40, trial_prefix="large"))
+
+    assert len(large) == len(small)
+    assert Trial.objects.count() == 43
+    assert AgentAssignment.objects.filter(status=Agent.Status.DEGRADED).count() == 40
+
+
+def test_resent_state_writes_nothing():
+    events = world_batch(5)
+    platform_events_ingest(events=events)
+    updated_at = dict(Customer.objects.values_list("customer_id", "updated_at"))
+
+    statements = queries_for(events)
+
+    writes = [sql for sql in statements if sql.startswith(("INSERT", "UPDATE"))]
+    assert all("telemetry_ingestcounter" in sql for sql in writes)
+    assert dict(Customer.objects.values_list("customer_id", "updated_at")) == updated_at
+
+
+def test_changed_profile_updates_row():
+    platform_events_ingest(events=world_batch(2))
+
+    moved = progress(trial_id="trial-0", customer_id="cust-0", current_step=8, status="RUNNING")
+
+    platform_events_ingest(events=[upsert(customer_id="cust-1", company="Globex"), moved])
+
+    assert Customer.objects.get(customer_id="cust-1").company == "Globex"
+    assert Customer.objects.get(customer_id="cust-0").company == "Acme Corp"
+    assert Trial.objects.get(trial_id="trial-0").current_step == 8
+    assert Trial.objects.get(trial_id="trial-1").current_step == 7
