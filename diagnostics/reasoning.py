@@ -11,11 +11,7 @@ from diagnostics.calibration import calibrate
 from diagnostics.catalog import (
     CATALOG,
     NONE_KIND,
-    RESTART_AGENT,
-    RETRY_WORKFLOW,
     UNKNOWN_KIND,
-    FaultKind,
-    StepTemplate,
 )
 from diagnostics.detectors import SYMPTOM_SIGNALS, Finding, Signal, findings_detect
 from diagnostics.evidence import LOOKBACK, EvidenceSnapshot, OperationStats
@@ -25,9 +21,9 @@ from diagnostics.recovery import (
     recovery_find,
     restarted_at,
     retry_done_params,
-    step_progress,
 )
 from diagnostics.scoring import MAX_SCORE, MIN_SCORE, Hypothesis, hypotheses_rank, peers_with_error
+from diagnostics.steps import deployed_version, steps_build, steps_progress_apply
 from diagnostics.text import message_excerpt, message_template
 
 HIGH_CONFIDENCE = 0.8
@@ -204,24 +200,36 @@ def hypothesis_conclusion(
         template=fingerprint_template(chosen=chosen),
     )
     if not conclusion.ongoing:
-        recovery = recovery_find(
-            snapshot=snapshot, agent=chosen.agent, metric_names=chosen.kind.metric_names
-        )
-        conclusion.recovery = recovery.describe() if recovery else None
-    retried = None
-    if workflow is None:
-        since = first_problem_at(snapshot=snapshot, agent=chosen.agent)
-        retried = retry_done_params(snapshot=snapshot, since=since)
+        conclusion.recovery = recovery_describe(snapshot=snapshot, chosen=chosen)
+    retried = None if workflow else retried_workflow(snapshot=snapshot, chosen=chosen)
     if retried is not None:
         conclusion.workflow_id = retried["workflow_id"]
         conclusion.stuck_step = retried["from_step"]
     conclusion.steps = steps_build(
         kind=chosen.kind, chosen=chosen, workflow=workflow, retried=retried
     )
-    steps_progress_apply(snapshot=snapshot, conclusion=conclusion, agent=chosen.agent)
+    steps_progress_apply(
+        snapshot=snapshot,
+        steps=conclusion.steps,
+        since=first_problem_at(snapshot=snapshot, agent=chosen.agent),
+        resolved=conclusion.status == "resolved",
+    )
     if conclusion.band == "low":
         conclusion.manual_steps = list(MANUAL_STEPS)
     return conclusion
+
+
+def recovery_describe(*, snapshot: EvidenceSnapshot, chosen: Hypothesis) -> dict | None:
+    recovery = recovery_find(
+        snapshot=snapshot, agent=chosen.agent, metric_names=chosen.kind.metric_names
+    )
+    return recovery.describe() if recovery else None
+
+
+def retried_workflow(*, snapshot: EvidenceSnapshot, chosen: Hypothesis) -> dict | None:
+    """Return the workflow and step a successful retry restarted after the problem began."""
+    since = first_problem_at(snapshot=snapshot, agent=chosen.agent)
+    return retry_done_params(snapshot=snapshot, since=since)
 
 
 def unknown_conclusion(
@@ -442,89 +450,6 @@ def impact_line(*, impact: dict) -> str:
     if others:
         line += f" (also {', '.join(others[:5])}{', ...' if len(others) > 5 else ''})"
     return line
-
-
-def steps_build(
-    *, kind: FaultKind, chosen: Hypothesis, workflow: Finding | None, retried: dict | None = None
-) -> list[dict]:
-    """Build the kind's resolution steps. `retried` stands in for a workflow that a successful
-    retry has already moved on, so that the retry step still shows as done."""
-    steps = []
-    for template in kind.steps:
-        step = step_build(template=template, chosen=chosen, workflow=workflow, retried=retried)
-        if step is not None:
-            steps.append({"step": len(steps) + 1, **step})
-    return steps
-
-
-def steps_progress_apply(*, snapshot: EvidenceSnapshot, conclusion: Conclusion, agent) -> None:
-    """Mark steps that quick actions or the platform already did; once the problem has
-    cleared, mark the rest not needed, so that the panel offers no restart or retry for it."""
-    since = first_problem_at(snapshot=snapshot, agent=agent)
-    for step in conclusion.steps:
-        if step["status"] == "completed":
-            continue
-        progress = step_progress(snapshot=snapshot, step=step, since=since)
-        if progress is not None:
-            step.update(progress)
-        if step["status"] == "pending" and conclusion.status == "resolved":
-            step["status"] = "not_needed"
-            step["result"] = "Not needed: the problem has cleared"
-
-
-def step_build(
-    *,
-    template: StepTemplate,
-    chosen: Hypothesis,
-    workflow: Finding | None,
-    retried: dict | None = None,
-) -> dict | None:
-    """Build one resolution step, or None when the evidence lacks what the step needs."""
-    if template.quick_action == RESTART_AGENT and not chosen.agent:
-        return None
-    retry = retry_params(workflow=workflow, retried=retried)
-    if template.quick_action == RETRY_WORKFLOW and retry is None:
-        return None
-
-    action = template.action.format(
-        agent=chosen.agent or "the agent",
-        workflow_id=retry["workflow_id"] if retry else "",
-        step=retry["from_step"] if retry else "",
-        version=deployed_version(chosen=chosen),
-    )
-    step: dict = {"action": action, "status": "pending"}
-    if template.check_signals:
-        step["status"] = "completed"
-        step["result"] = check_result(template=template, chosen=chosen)
-    if template.quick_action == RESTART_AGENT:
-        step["quick_action"] = RESTART_AGENT
-        step["params"] = {"agent": chosen.agent}
-    if template.quick_action == RETRY_WORKFLOW:
-        step["quick_action"] = RETRY_WORKFLOW
-        step["params"] = retry
-    return step
-
-
-def retry_params(*, workflow: Finding | None, retried: dict | None) -> dict | None:
-    if workflow is not None and workflow.step is not None:
-        return {"workflow_id": workflow.workflow_id, "from_step": workflow.step}
-    return retried
-
-
-def check_result(*, template: StepTemplate, chosen: Hypothesis) -> str:
-    """Return the first evidence line matching the check's signals, in their order of preference."""
-    for signal in template.check_signals:
-        for finding, _weight in chosen.supporting:
-            if finding.signal == signal:
-                return f"{finding.text} (degraded)"
-    return "Nothing abnormal in the collected evidence"
-
-
-def deployed_version(*, chosen: Hypothesis) -> str:
-    for finding, _weight in chosen.supporting:
-        if finding.signal == Signal.VERSION_CHANGE:
-            return finding.data.get("version", "")
-    return ""
 
 
 def checked_describe(*, snapshot: EvidenceSnapshot) -> list[str]:
