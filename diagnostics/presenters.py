@@ -66,7 +66,7 @@ def active_issues_widget(*, limit: int = WIDGET_LIMIT) -> dict:
     """Build the dashboard's active issues: scan issues, then blocked trials they miss.
 
     `issue_count` is the true total of both, and `shown_count` how many the widget lists, so
-    the template can say when the list is cut off.
+    the template can show when the list is cut off.
     """
     active_issues = [
         active_issue_describe(issue=issue) for issue in active_issues_open_list(limit=limit)

@@ -16,7 +16,7 @@ from diagnostics.scoring import Hypothesis
 def steps_build(
     *, kind: FaultKind, chosen: Hypothesis, workflow: Finding | None, retried: dict | None = None
 ) -> list[dict]:
-    """Build the kind's resolution steps. `retried` stands in for a workflow that a successful
+    """Build the kind's resolution steps. `retried` replaces the workflow when a successful
     retry has already moved on, so that the retry step still shows as done."""
     steps = []
     for template in kind.steps:
