@@ -63,6 +63,13 @@ def mean_outcome(block: list[float]) -> float:
     return block[1] / block[2]
 
 
+def fit_clip(*, fit: IsotonicFit, high: float) -> IsotonicFit:
+    """Cap the fitted values, so that a calibrated confidence never claims more than `high`."""
+    return IsotonicFit(
+        thresholds=fit.thresholds, values=tuple(min(value, high) for value in fit.values)
+    )
+
+
 def calibration_table(*, fit: IsotonicFit, cases: int, source: str) -> dict:
     """Build diagnostics/calibration.json: [raw score, calibrated confidence] points.
 

@@ -195,8 +195,9 @@ def suite_section(*, suite) -> list[str]:
         f"optional feeds ingested in this build: {feeds}. Each scenario runs in its own "
         "transaction, rolled back afterwards, so each starts from an empty database.",
         "",
-        f"Even-numbered scenarios ({suite.fit['cases']}) fit the calibration; the figures above "
-        f"are from the other {suite.test['cases']}. Fit half: kind at 1 "
+        "Scenarios come in rounds of one per kind; even rounds "
+        f"({suite.fit['cases']} scenarios) fit the calibration and the figures above are from "
+        f"the odd rounds ({suite.test['cases']} scenarios). Fit half: kind at 1 "
         f"{percent(suite.fit['kind_at_1'])}, component at 1 "
         f"{percent(suite.fit['component_at_1'])}.",
         "",
@@ -221,6 +222,15 @@ def latency_section(*, latency: dict) -> list[str]:
         f"warm up, then {latency['runs']} times: p50 {latency['p50_ms']:.0f} ms, p95 "
         f"{latency['p95_ms']:.0f} ms, max {latency['max_ms']:.0f} ms.",
     ]
+
+
+def by_fault_type(*, rows: list[dict]) -> str:
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        counts = totals.setdefault(row["fault_type"], [0, 0])
+        counts[0] += row["ranking"][:1] == [row["service"]]
+        counts[1] += 1
+    return ", ".join(f"{kind} {hits} of {count}" for kind, (hits, count) in totals.items())
 
 
 def train_ticket_section(*, train_ticket: dict) -> list[str]:
@@ -250,10 +260,12 @@ def train_ticket_section(*, train_ticket: dict) -> list[str]:
         "so its answer (affected component, then its alternatives' components) mostly names "
         "the service that logged the most errors. The service ranking in "
         "`evaluation/system_rank.py` compares each window with the baseline instead: new "
-        "warning and error templates (credited to a service the message names, when it names "
-        "one), spans that stopped calling their usual callees in traces with new errors, and "
+        "warning and error templates of each service, spans that stopped calling their usual "
+        "callees in traces with new errors, and "
         "pod CPU or memory far above its level before the injection. Its weights were chosen "
         "on this same day, so its figure is optimistic.",
+        "",
+        f"Service ranking first, by fault type: {by_fault_type(rows=train_ticket['rows'])}.",
         "",
         "| Injected at (UTC) | Fault | Service | Ranking, top 3 | Detective, top 3 |",
         "| --- | --- | --- | --- | --- |",

@@ -134,3 +134,12 @@ def test_calibration_json_read_by_detective(tmp_path, settings):
     assert calibrate(0.7, kind="agent_crash") == 0.75
     assert calibrate(0.05, kind="agent_crash") == 0.0
     assert calibrate(0.95, kind="agent_crash") == 1.0
+
+
+def test_fit_clip_caps_values():
+    from evaluation.isotonic import fit_clip
+
+    fit = fit_clip(fit=isotonic_fit(scores=[0.2, 0.9], outcomes=[0, 1]), high=0.97)
+
+    assert fit.values == (0.0, 0.97)
+    assert fit.predict(0.95) == 0.97
