@@ -9,9 +9,10 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
+from helpdesk import api_parser
 from telemetry import services
 from telemetry.alert_ingest import AlertPayloadError, alert_payload_read
-from telemetry.request_body import RequestBodyError, json_parse, request_body_read
+from telemetry.request_body import RequestBodyError, request_body_read
 from telemetry.views import ingest_token_valid
 
 logger = logging.getLogger(__name__)
@@ -123,17 +124,23 @@ def _ingest_response(*, result: services.IngestResult) -> dict:
 
 
 def _json_body_read(*, request: HttpRequest):
-    """Read and parse the JSON body, gzip or deflate compressed or not, with the OTLP limits.
+    """Read and parse the JSON body, gzip or deflate compressed or not.
 
-    The body is parsed here rather than by the API's parser so that a malformed body returns
-    400, not 422, and so that chunked and compressed bodies are read as on the OTLP endpoints.
+    The body is read as on the OTLP endpoints, so chunked and compressed bodies and the size
+    limit work the same there. It is parsed with the API's own JSON rules (nesting limit and
+    messages), but here rather than by ninja, so that a malformed body returns 400, not 422.
     """
     try:
         body = request_body_read(request=request, max_bytes=settings.INGEST_MAX_BODY_BYTES)
-        return json_parse(body=body)
     except RequestBodyError as error:
         logger.info(
             "Ingest body rejected",
             extra={"path": request.path, "status": error.status, "error": error.message},
         )
         raise HttpError(error.status, error.message) from error
+
+    try:
+        return api_parser.json_body_parse(body=body)
+    except api_parser.RequestBodyError as error:
+        logger.info("Ingest body rejected", extra={"path": request.path, "error": str(error)})
+        raise HttpError(400, str(error)) from error

@@ -207,7 +207,7 @@ def test_invalid_json_rejected(client):
     response = post(client, b"{not json")
 
     assert response.status_code == 400
-    assert response.json()["message"].startswith("Body is not valid JSON")
+    assert response.json()["message"].startswith("The request body is not valid JSON: ")
 
 
 def test_firing_list_scoped_to_customer(client):

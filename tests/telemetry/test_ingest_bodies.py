@@ -13,6 +13,7 @@ import time
 import pytest
 
 from customers.models import Customer
+from helpdesk.api_parser import JSON_MAX_DEPTH, NESTING_MESSAGE
 from telemetry.models import Interaction
 from telemetry.request_body import MAX_JSON_DEPTH
 from tests.conftest import ROOT, database_url_for_children
@@ -69,18 +70,20 @@ def test_otlp_deep_json_rejected(client, url, depth):
 
 
 @pytest.mark.parametrize("url", [EVENTS_URL, ALERTS_URL])
-@pytest.mark.parametrize("depth", [100_000, MAX_JSON_DEPTH + 1])
+@pytest.mark.parametrize("depth", [100_000, JSON_MAX_DEPTH + 1])
 def test_json_ingest_deep_rejected(client, url, depth):
-    response = post(client, url, nested(depth))
+    body = gzip.compress(nested(depth))
+
+    response = post(client, url, body, encoding="gzip")
 
     assert response.status_code == 400
-    assert response.json() == {"message": TOO_DEEP, "errors": []}
+    assert response.json() == {"message": NESTING_MESSAGE, "errors": []}
 
 
 def test_metadata_at_depth_limit_accepted(client):
-    # The envelope {"events": [{"customer": {"metadata": ...}}]} takes five levels.
+    # The envelope {"events": [{"customer": {"metadata": ...}}]} takes four levels.
     metadata = {"level": None}
-    for _ in range(MAX_JSON_DEPTH - 6):
+    for _ in range(JSON_MAX_DEPTH - 5):
         metadata = {"level": metadata}
     body = {"events": [upsert(metadata=metadata)]}
 

@@ -116,7 +116,7 @@ def test_body_not_json_rejected(client):
     response = post_events(client, "{not json")
 
     assert response.status_code == 400
-    assert response.json()["message"].startswith("Body is not valid JSON")
+    assert response.json()["message"].startswith("The request body is not valid JSON: ")
 
 
 def test_missing_token_rejected(client):
