@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from actions import selectors, services
 from actions.models import QuickAction
+from helpdesk.api_errors import ErrorOut, error_body
 
 router = Router(tags=["quick actions"])
 
@@ -95,11 +96,6 @@ class ActionOut(Schema):
     error: str
 
 
-class ErrorOut(Schema):
-    message: str
-    errors: dict[str, str] | None = None
-
-
 ERROR_RESPONSES = {404: ErrorOut, 422: ErrorOut}
 
 
@@ -140,9 +136,8 @@ def retry_workflow_api(request: HttpRequest, customer_id: str, payload: RetryWor
 def action_request(request: HttpRequest, *, customer_id: str, kind: str, params: dict, reason: str):
     customer = selectors.customer_get(customer_id=customer_id)
     if customer is None:
-        return Status(
-            404, {"message": f"Customer {customer_id!r} not found; check the customer id."}
-        )
+        message = f"Customer {customer_id!r} not found; check the customer id."
+        return Status(404, error_body(message=message))
 
     try:
         action = services.quick_action_request(
@@ -153,8 +148,12 @@ def action_request(request: HttpRequest, *, customer_id: str, kind: str, params:
             requested_by=request.user,
         )
     except ValidationError as error:
-        errors = {field: " ".join(messages) for field, messages in error.message_dict.items()}
-        return Status(422, {"message": " ".join(errors.values()), "errors": errors})
+        errors = [
+            {"field": field, "message": " ".join(messages)}
+            for field, messages in error.message_dict.items()
+        ]
+        message = " ".join(item["message"] for item in errors)
+        return Status(422, error_body(message=message, errors=errors))
 
     return Status(
         202,
@@ -175,9 +174,8 @@ def action_detail_api(request: HttpRequest, action_id: str):
     """Return an action's status, result or error, and who requested it when and why."""
     action = selectors.quick_action_get(action_id=action_id)
     if action is None:
-        return Status(
-            404, {"message": f"Quick action {action_id!r} not found; check the action id."}
-        )
+        message = f"Quick action {action_id!r} not found; check the action id."
+        return Status(404, error_body(message=message))
 
     return Status(
         200,

@@ -21,15 +21,8 @@ def post_json(client, path, body, token):
 
 
 def field_messages(response) -> list[tuple[str, str]]:
-    """Return (field, message) of each error, from a body of the API's validation error shape.
-
-    Reads both shapes the API has used: ninja's {"loc", "msg"} items and {"field", "message"}.
-    """
-    pairs = []
-    for error in response.json()["errors"]:
-        field = error["field"] if "field" in error else error["loc"][-1]
-        pairs.append((field, error["message"] if "message" in error else error["msg"]))
-    return pairs
+    """Return (field, message) of each item in an error body's errors list."""
+    return [(error["field"], error["message"]) for error in response.json()["errors"]]
 
 
 def test_restart_api_accepts(customer, client, api_token, operator):
@@ -75,7 +68,7 @@ def test_api_unknown_customer_404(db, client, api_token):
     assert response.status_code == 404
     assert response.json() == {
         "message": "Customer 'cust-404' not found; check the customer id.",
-        "errors": None,
+        "errors": [],
     }
 
 
@@ -92,7 +85,10 @@ def test_api_invalid_step_422(customer, client, api_token):
         "enter a step between 1 and 7."
     )
     assert response.status_code == 422
-    assert response.json() == {"message": message, "errors": {"from_step": message}}
+    assert response.json() == {
+        "message": message,
+        "errors": [{"field": "from_step", "message": message}],
+    }
     assert QuickAction.objects.count() == 0
 
 
