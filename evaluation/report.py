@@ -242,13 +242,13 @@ def train_ticket_section(*, train_ticket: dict) -> list[str]:
         f"Data: one day (2023-01-29) of the Train Ticket benchmark with {train_ticket['windows']} "
         f"injected faults, from {CITATION}. The published Nezha result on Train Ticket "
         f"(45 faults over two days) ranks the faulty service first in {percent(NEZHA_AT_1)} of "
-        f"cases and in the top three in {percent(NEZHA_AT_3)}; the figures here cover the one "
-        "day shipped with the product's test data.",
+        f"cases and in the top three in {percent(NEZHA_AT_3)}. The figures here cover one of "
+        "those days.",
         "",
-        "Each fault window (the minute of injection and the two after it) was converted to OTLP "
-        "(service = pod name without its two hash segments; times from the telemetry's UTC "
-        "clock, with `inject_time` read as UTC because `inject_timestamp` runs 8 hours behind) "
-        "and sent as protobuf to `/v1/traces`, `/v1/logs`"
+        "Each fault window (the minute of injection and the two after it) was converted to "
+        "OTLP. The service is the pod name without its two hash segments. Times come from the "
+        "telemetry's UTC clock, and `inject_time` is read as UTC because `inject_timestamp` "
+        "runs 8 hours behind. The requests went as protobuf to `/v1/traces`, `/v1/logs`"
         + (" and `/v1/metrics`" if train_ticket["metrics_sent"] else "")
         + " with a bearer ingest token, under one synthetic customer id per window. The "
         "fault-free `construct_data` is the baseline. Sent: "
@@ -259,10 +259,10 @@ def train_ticket_section(*, train_ticket: dict) -> list[str]:
         "state. Train Ticket spans carry no status, and callers log their callees' failures, "
         "so its answer (affected component, then its alternatives' components) mostly names "
         "the service that logged the most errors. The service ranking in "
-        "`evaluation/system_rank.py` compares each window with the baseline instead: new "
-        "warning and error templates of each service, spans that stopped calling their usual "
-        "callees in traces with new errors, and "
-        "pod CPU or memory far above its level before the injection. Its weights were chosen "
+        "`evaluation/system_rank.py` compares each window with the baseline instead. It counts "
+        "new warning and error templates of each service and spans that stopped calling their "
+        "usual callees in traces with new errors. It adds pod CPU or memory use far above the "
+        "pod's level before the injection. Its weights were chosen "
         "on this same day, so its figure is optimistic.",
         "",
         f"Service ranking first, by fault type: {by_fault_type(rows=train_ticket['rows'])}.",
