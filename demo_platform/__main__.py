@@ -27,7 +27,12 @@ def arguments_parse(argv: list[str] | None = None) -> PlatformConfig:
         "--port",
         type=int,
         default=int(environ.get("DEMO_PLATFORM_PORT", environ.get("PLATFORM_PORT", "8100"))),
-        help="Port of the control API on 127.0.0.1 (0 picks a free port). Default 8100.",
+        help="Port of the control API (0 picks a free port). Default 8100.",
+    )
+    parser.add_argument(
+        "--host",
+        default=environ.get("DEMO_PLATFORM_HOST", "127.0.0.1"),
+        help="Address the control API listens on. Default 127.0.0.1 (loopback only).",
     )
     parser.add_argument(
         "--helpdesk-url",
@@ -70,6 +75,7 @@ def arguments_parse(argv: list[str] | None = None) -> PlatformConfig:
     options = parser.parse_args(argv)
     return PlatformConfig(
         port=options.port,
+        host=options.host,
         helpdesk_url=options.helpdesk_url,
         ingest_token=options.ingest_token,
         control_token=options.control_token,
@@ -92,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
 
     platform.start()
-    print(f"Demo platform listening on http://127.0.0.1:{platform.port}", flush=True)
+    print(f"Demo platform listening on http://{config.host}:{platform.port}", flush=True)
     stopping.wait()
     platform.stop()
 

@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class PlatformConfig:
     port: int = 8100
+    # Loopback unless a container setup needs the control API reachable from other hosts.
+    host: str = "127.0.0.1"
     helpdesk_url: str = "http://127.0.0.1:8000"
     ingest_token: str = "demo-ingest-token"  # noqa: S105 - the demo's documented default
     control_token: str = "demo-platform-token"  # noqa: S105 - the demo's documented default
@@ -92,7 +94,10 @@ class DemoPlatform:
 
         self.simulation = Simulation(state=self.state, start_new_trials=config.start_new_trials)
         self.server = ControlServer(
-            port=config.port, state=self.state, control_token=config.control_token
+            port=config.port,
+            host=config.host,
+            state=self.state,
+            control_token=config.control_token,
         )
         self.server_thread = threading.Thread(
             target=self.server.serve_forever,

@@ -201,7 +201,9 @@ class ControlRequestHandler(BaseHTTPRequestHandler):
 class ControlServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, *, port: int, state: PlatformState, control_token: str):
-        super().__init__(("127.0.0.1", port), ControlRequestHandler)
+    def __init__(
+        self, *, port: int, state: PlatformState, control_token: str, host: str = "127.0.0.1"
+    ):
+        super().__init__((host, port), ControlRequestHandler)
         self.state = state
         self.control_token = control_token

@@ -277,3 +277,10 @@ def test_wrong_method_405(control):
 
     assert response.status_code == 405
     assert response.json()["error"] == (f"Method DELETE not allowed on {STORY_WORKFLOW}; use GET.")
+
+
+def test_cli_host_defaults_to_loopback():
+    from demo_platform.__main__ import arguments_parse
+
+    assert arguments_parse([]).host == "127.0.0.1"
+    assert arguments_parse(["--host", "0.0.0.0"]).host == "0.0.0.0"
