@@ -67,7 +67,7 @@ def check_broker() -> dict:
 def healthz(request):
     """Report the database and broker state; 503 when the database cannot be reached.
 
-    A broker outage alone answers 200, because actions wait in the database until it returns.
+    A broker outage alone returns 200, because actions wait in the database until it returns.
     """
     database = check_database()
     broker = check_broker()

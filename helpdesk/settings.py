@@ -118,9 +118,9 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresq
 if USING_POSTGRES:
     # The queries here are short index lookups; JIT compilation added hundreds of milliseconds
     # to ones whose estimated cost passed jit_above_cost on a million-customer database.
-    # The GIN limit caps what customer search's word index returns for a common name ("John
-    # Smith" matched 35,000 customers) before its LIMIT of 200 candidates applies; the rows kept
-    # are an approximately random subset.
+    # The GIN limit caps what customer search's word index returns for a common name, because
+    # "John Smith" matched 35,000 customers before the LIMIT of 200 candidates applied. The rows
+    # kept are an approximately random subset.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         "-c jit=off -c gin_fuzzy_search_limit=2000"
     )
@@ -141,7 +141,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-# Operators see times in this zone unless their browser tells the server another one.
+# Operators see times in this zone unless their browser sends another one in a cookie.
 OPERATOR_DEFAULT_TIME_ZONE = os.environ.get("HELPDESK_OPERATOR_TIME_ZONE", "UTC")
 
 STATIC_URL = "static/"
