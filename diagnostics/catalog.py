@@ -105,6 +105,12 @@ DATABASE_TIMEOUT = pattern(
     r"|queuepool limit|could not (obtain|acquire) (a )?connection"
 )
 CONNECTION_TIMEOUT = pattern(r"connection\s+(time[ds]?\s?out|timed out)")
+RESOURCE_EXHAUSTED = pattern(
+    r"out of memory|\boom|memoryerror|no space left|disk full"
+    r"|resource ?exhausted|cpu (limit|throttl)|too many open files"
+    r"|(cpu|memory|disk|filesystem)\b.{0,20}\b(near|at|over|above) (its )?limit"
+    r"|(filesystem|disk|volume).{0,20}(almost )?full"
+)
 ANY_TIMEOUT = pattern(r"time[ds]?\s?out|timed out|deadline exceeded")
 
 
@@ -224,6 +230,12 @@ def catalog_build() -> dict[str, FaultKind]:
             key_signals=(Signal.AGENT_DOWN, Signal.AGENT_RESTARTING),
             missing="No agent is down or restarting and no error text reports a crash",
             penalties=(
+                Penalty(
+                    amount=0.25,
+                    text="Error text reports memory or disk exhaustion, which resource "
+                    "exhaustion explains more specifically",
+                    pattern=RESOURCE_EXHAUSTED,
+                ),
                 Penalty(
                     amount=0.2,
                     text="{agent} reports RUNNING",
@@ -402,7 +414,8 @@ def catalog_build() -> dict[str, FaultKind]:
                     pattern(
                         r"validation|invalid (input|request|payload|argument|format|json)"
                         r"|malformed|schema|unprocessable|\b422\b|\b400\b|bad request"
-                        r"|cannot parse|could not parse"
+                        r"|cannot parse|could not parse|jsondecodeerror|expecting .{1,20} delimiter"
+                        r"|can't decode byte|does not match format|unsupported file type"
                     ),
                     0.55,
                 ),
@@ -436,7 +449,10 @@ def catalog_build() -> dict[str, FaultKind]:
             cause="{agent}'s cache holds data that no longer matches its source",
             text_rules=(
                 TextRule(
-                    pattern(r"cache|stale|inconsistent|checksum|version mismatch|out of sync"),
+                    pattern(
+                        r"cache|stale|inconsistent|checksum|version mismatch|out of sync"
+                        r"|etag mismatch|precondition failed|evicted"
+                    ),
                     0.55,
                 ),
             ),
@@ -460,10 +476,7 @@ def catalog_build() -> dict[str, FaultKind]:
             cause="{agent} ran out of memory, CPU or disk",
             text_rules=(
                 TextRule(
-                    pattern(
-                        r"out of memory|\boom|memoryerror|no space left|disk full"
-                        r"|resource ?exhausted|cpu (limit|throttl)|too many open files"
-                    ),
+                    RESOURCE_EXHAUSTED,
                     0.6,
                 ),
             ),
@@ -531,7 +544,9 @@ def catalog_build() -> dict[str, FaultKind]:
                     pattern(
                         r"\b401\b|\b403\b|unauthori[sz]ed|forbidden|invalid (api )?(key|token"
                         r"|credentials)|expired (token|credential)|token (has )?expired"
-                        r"|authentication failed|permission denied|access denied"
+                        r"|authentication (failed|error)|permission ?denied|access denied"
+                        r"|security token .{0,60}expired|signaturedoesnotmatch|invalid_grant"
+                        r"|unauthenticated|invalid authentication|incorrect api key"
                     ),
                     0.65,
                 ),

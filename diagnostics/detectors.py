@@ -45,6 +45,10 @@ DEPLOY_SUSPECT_WINDOW = timedelta(hours=2)
 ERROR_RATE_THRESHOLD = 0.2
 ERROR_COUNT_THRESHOLD = 3
 RETRY_THRESHOLD = 3
+# Timeouts count from this many. A single timeout counts only in the last hour and at this
+# share of the calls, because one stray timeout in a day of calls is noise.
+TIMEOUT_COUNT_THRESHOLD = 2
+SINGLE_TIMEOUT_RATE_THRESHOLD = 0.5
 
 PROBLEM_STATUSES = ("DOWN", "RESTARTING", "DEGRADED")
 
@@ -231,7 +235,7 @@ def operation_findings(*, operation: OperationStats) -> list[Finding]:
     window = "in the last hour" if recent else "in the last 24 hours"
 
     findings = []
-    if timeouts:
+    if timeouts and timeouts_matter(timeouts=timeouts, calls=calls, recent=recent):
         findings.append(
             operation_finding(
                 signal=Signal.TIMEOUTS,
@@ -265,6 +269,18 @@ def operation_findings(*, operation: OperationStats) -> list[Finding]:
             )
         )
     return findings
+
+
+def timeouts_matter(*, timeouts: int, calls: int, recent: bool) -> bool:
+    """Tell whether timeouts are a pattern rather than one stray slow call.
+
+    One timeout among many calls happens on a healthy platform, so it must not outweigh the
+    evidence of the real fault. A single timeout counts only in the last hour and when it is a
+    large share of the operation's calls there.
+    """
+    if timeouts >= TIMEOUT_COUNT_THRESHOLD:
+        return True
+    return recent and timeouts / calls >= SINGLE_TIMEOUT_RATE_THRESHOLD
 
 
 def operation_finding(

@@ -445,13 +445,18 @@ def logs_collect(*, customer: Customer, since: datetime) -> list[LogLine]:
     rows = (
         LogRecord.objects.filter(severe_log_filter(), customer=customer, timestamp__gte=since)
         .order_by("-timestamp", "-id")
-        .values("interaction__agent__name", "service_name", "severity_text", "body", "timestamp")[
-            :LOG_LIMIT
-        ]
+        .values(
+            "interaction__agent__name",
+            "attributes",
+            "service_name",
+            "severity_text",
+            "body",
+            "timestamp",
+        )[:LOG_LIMIT]
     )
     lines = [
         LogLine(
-            agent=row["interaction__agent__name"] or row["service_name"],
+            agent=log_agent(row=row),
             severity_text=row["severity_text"],
             body=row["body"],
             timestamp=row["timestamp"],
@@ -460,6 +465,21 @@ def logs_collect(*, customer: Customer, since: datetime) -> list[LogLine]:
     ]
     lines.reverse()
     return lines
+
+
+def log_agent(*, row: dict) -> str:
+    """Return the agent that wrote a log record: its call's agent, its attribute, its service.
+
+    Several agents can share one exporter and so one service name. The record's
+    `gen_ai.agent.name` attribute then distinguishes them.
+    """
+    attributes = row["attributes"] if isinstance(row["attributes"], dict) else {}
+    named = attributes.get("gen_ai.agent.name")
+    return (
+        row["interaction__agent__name"]
+        or (named if isinstance(named, str) and named else "")
+        or row["service_name"]
+    )
 
 
 def failing_agents(*, snapshot: EvidenceSnapshot) -> list[str]:

@@ -5,12 +5,15 @@ independent signals add up without passing 1, then subtracts the penalties that 
 counts once however many findings repeat it; every repeat is still listed as evidence.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from diagnostics.catalog import CATALOG, ORCHESTRATOR, FaultKind, Penalty, orchestrator_agent
 from diagnostics.evidence import EvidenceSnapshot
 from diagnostics.findings import TEMPLATE_SIGNALS, TEXT_SIGNALS, Finding, Signal
 from diagnostics.text import message_template
+
+CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 # The highest confidence the detective claims: the evidence is indirect, never proof.
 MAX_SCORE = 0.97
@@ -115,12 +118,23 @@ def text_support(*, kind: FaultKind, relevant: list[Finding], hypothesis: Hypoth
 
 
 def text_weight(*, kind: FaultKind, finding: Finding) -> float:
+    texts = (finding.example, finding.template, error_types_text(finding=finding))
     weights = [
         rule.weight
         for rule in kind.text_rules
-        if rule.pattern.search(finding.example) or rule.pattern.search(finding.template)
+        if any(text and rule.pattern.search(text) for text in texts)
     ]
     return max(weights, default=0.0)
+
+
+def error_types_text(*, finding: Finding) -> str:
+    """Return the finding's exception class names, each also split into words.
+
+    Class names such as AuthenticationError or RateLimitError name the fault even when the
+    message does not, and split as 'Authentication Error' they match the same rules as prose.
+    """
+    names = finding.data.get("error_types") or ()
+    return " ".join(f"{name} {CAMEL_BOUNDARY.sub(' ', name)}" for name in names)
 
 
 def metric_support(*, kind: FaultKind, relevant: list[Finding], hypothesis: Hypothesis) -> float:
