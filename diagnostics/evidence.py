@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, Max, Min, Q
+from django.db.models import Avg, Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from actions.models import QuickAction
@@ -316,9 +316,11 @@ def operations_collect(
     timeout = Q(status=Interaction.Status.TIMEOUT)
     success = Q(status=Interaction.Status.SUCCESS)
     recent = Q(started_at__gte=recent_since)
+    # The agent's name is looked up once per group rather than joined to every call row.
+    agent_name = Agent.objects.filter(pk=OuterRef("agent_id")).values("name")[:1]
     rows = (
         Interaction.objects.filter(customer=customer, started_at__gte=since)
-        .values("agent__name", "operation")
+        .values("agent_id", "operation")
         .annotate(
             calls=Count("id"),
             failures=Count("id", filter=failed),
@@ -335,11 +337,12 @@ def operations_collect(
             recent_successes=Count("id", filter=recent & success),
             baseline_successes=Count("id", filter=~recent & success),
         )
-        .order_by("agent__name", "operation")[:OPERATION_LIMIT]
+        .annotate(agent_name=Subquery(agent_name))
+        .order_by("agent_name", "operation")[:OPERATION_LIMIT]
     )
     return [
         OperationStats(
-            agent=row["agent__name"],
+            agent=row["agent_name"],
             operation=row["operation"],
             calls=row["calls"],
             failures=row["failures"],
