@@ -111,6 +111,10 @@ RESOURCE_EXHAUSTED = pattern(
     r"|(cpu|memory|disk|filesystem)\b.{0,20}\b(near|at|over|above) (its )?limit"
     r"|(filesystem|disk|volume).{0,20}(almost )?full"
 )
+CONFIGURATION_TEXT = pattern(
+    r"config|setting|environment variable|env var|missing required|invalid value|not configured"
+)
+MISSING_ENVIRONMENT_VARIABLE = pattern(r"(?-i:^\s*'?[A-Z][A-Z0-9]*(_[A-Z0-9]+)+'?\s*$)")
 ANY_TIMEOUT = pattern(r"time[ds]?\s?out|timed out|deadline exceeded")
 
 
@@ -355,6 +359,16 @@ def catalog_build() -> dict[str, FaultKind]:
             key_signals=(Signal.VERSION_CHANGE,),
             text_is_key=False,
             missing="No agent version changed shortly before the errors",
+            penalties=(
+                Penalty(
+                    amount=0.1,
+                    text="Error text names a setting, which a configuration error explains "
+                    "more specifically",
+                    pattern=pattern(
+                        f"{CONFIGURATION_TEXT.pattern}|{MISSING_ENVIRONMENT_VARIABLE.pattern}"
+                    ),
+                ),
+            ),
             steps=(
                 StepTemplate(
                     action="Compare errors before and after {agent} {version}",
@@ -378,12 +392,12 @@ def catalog_build() -> dict[str, FaultKind]:
             cause="A setting of {agent} is missing or invalid",
             text_rules=(
                 TextRule(
-                    pattern(
-                        r"config|setting|environment variable|env var|missing required"
-                        r"|invalid value|not configured"
-                    ),
+                    CONFIGURATION_TEXT,
                     0.6,
                 ),
+                # A bare upper-case name with underscores is what os.environ["NAME"] raises as
+                # a KeyError when the environment variable is not set.
+                TextRule(MISSING_ENVIRONMENT_VARIABLE, 0.5),
             ),
             signal_weights={Signal.VERSION_CHANGE: 0.2, Signal.ERROR_RATE: 0.3},
             missing="No error text mentions configuration or settings",

@@ -122,3 +122,24 @@ def test_out_of_memory_not_a_crash():
 
     assert result["kind"] == "resource_exhaustion"
     assert result["root_cause"]["affected_component"] == "WowMemory"
+
+
+def test_unset_variable_names_config_error():
+    now = timezone.now()
+    agents = agents_build()
+    customer = CustomerFactory()
+    for minutes in (6, 4, 2):
+        InteractionFactory(
+            customer=customer,
+            agent=agents["WowDomain"],
+            operation="classify_domain",
+            started_at=now - timedelta(minutes=minutes),
+            status=Interaction.Status.FAILED,
+            error_type="KeyError",
+            error_message="'CRM_TENANT_ID'",
+        )
+
+    result = diagnosis_create(customer=customer).result
+
+    assert result["kind"] == "config_error"
+    assert result["root_cause"]["affected_component"] == "WowDomain"
