@@ -29,7 +29,7 @@ RETRY_LATER_ADVICE = "Try again in a minute."
 class PlatformError(Exception):
     """A control API call that failed, written for the operator.
 
-    `detail` says what failed, `advice` what to do next (may be empty), and `message` is both.
+    `detail` is what failed, `advice` what to do next (may be empty), and `message` is both.
     Callers that add their own next step use `detail`, so that advice is not given twice.
     """
 

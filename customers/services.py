@@ -217,10 +217,10 @@ class PlatformStateBatch:
     """The customers, trials, agents and agent instances that one batch of state events names.
 
     load() reads every row the batch names, one query per table. The *_apply methods change the
-    rows in memory, in event order, so a later event sees what an earlier one did. save() inserts
-    the new rows and updates only the columns that changed, in bulk. A batch therefore costs a
-    fixed number of queries whatever its size, and re-sending a state already stored writes
-    nothing. The caller runs load, apply and save in one transaction.
+    rows in memory, in event order, so a later event reads what an earlier one changed. save()
+    inserts the new rows and updates only the columns that changed, in bulk. A batch therefore
+    costs a fixed number of queries whatever its size, and re-sending a state already stored
+    writes nothing. The caller runs load, apply and save in one transaction.
     """
 
     def __init__(

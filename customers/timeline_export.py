@@ -44,7 +44,7 @@ def timeline_export_chunks(
 
     selection contains the keyword arguments of timeline_interactions_filter. filters is written
     into the document as given, so that a reader knows what the export contains. When more than
-    limit interactions match, the newest limit are written and the footer says so.
+    limit interactions match, the newest limit are written and the footer states it.
     """
     interactions = (
         timeline_interactions_filter(customer=customer, **selection)

@@ -194,7 +194,7 @@ def healthz_wait(
         except requests.RequestException:
             pass
         stopping.wait(0.3)
-    raise RuntimeError(f"{url} did not answer within {STARTUP_TIMEOUT_SECONDS:.0f} s.")
+    raise RuntimeError(f"{url} did not respond within {STARTUP_TIMEOUT_SECONDS:.0f} s.")
 
 
 def children_stop(processes: list[subprocess.Popen]) -> None:

@@ -153,7 +153,7 @@ FAULT_KINDS = {
         FaultKind(
             name="rate_limited",
             agent="WowAPI",
-            description="The upstream key service answers 429 Too Many Requests to WowAPI.",
+            description="The upstream key service returns 429 Too Many Requests to WowAPI.",
             operations=frozenset({"issue_api_key"}),
             trial_outcome="FAILED",
             error_type="RateLimitError",
@@ -169,7 +169,7 @@ FAULT_KINDS = {
             ),
             attributes={"http.response.status_code": 429, "http.response.header.retry-after": "60"},
             alert_name="UpstreamRateLimited",
-            alert_summary="WowAPI's key service answers 429 Too Many Requests",
+            alert_summary="WowAPI's key service returns 429 Too Many Requests",
         ),
         FaultKind(
             name="cache_corruption",

@@ -16,7 +16,7 @@ from diagnostics.evidence import (
 from diagnostics.findings import Finding, Signal
 from diagnostics.text import message_excerpt
 
-# OpenTelemetry and common exporter names of the gauges the catalog knows, by catalog name.
+# OpenTelemetry and common exporter names of the gauges the catalog reads, by catalog name.
 METRIC_ALIASES = {
     "db.client.connection.count": "db.connections",
     "db.client.connections.usage": "db.connections",

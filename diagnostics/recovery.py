@@ -38,7 +38,7 @@ class RecoverySign:
 
 @dataclass
 class Recovery:
-    """What shows that the agent's problem cleared, newest evidence last."""
+    """Evidence that the agent's problem cleared, newest last."""
 
     agent: str
     signs: list[RecoverySign] = field(default_factory=list)
@@ -168,7 +168,7 @@ def recovery_find(
 ) -> Recovery | None:
     """Return the signs that the agent's problem cleared, or None when there is none.
 
-    The caller decides whether the problem is still ongoing; a sign only says that some of the
+    The caller decides whether the problem is still ongoing; a sign only shows that some of the
     evidence came after the problem.
     """
     since = first_problem_at(snapshot=snapshot, agent=agent)

@@ -533,7 +533,7 @@ def platform_issues_update(*, now: datetime, covered_agents: set[str], result: S
     """Open or update a platform-wide issue per platform signal, and resolve those gone.
 
     Agents in `covered_agents` have an issue from customers' evidence this run, which already
-    tells the story, so their platform signals open nothing.
+    covers the problem, so their platform signals open nothing.
     """
     observations = platform_observations_find(now=now, skip_agents=covered_agents)
     for observation in observations:

@@ -11,7 +11,7 @@ ECE_BINS = 10
 class Prediction:
     """One diagnosis compared with its label.
 
-    `kinds` and `components` are the ranked answers, best first. `correct` says whether the
+    `kinds` and `components` are the ranked results, best first. `correct` is whether the
     first answer got both the kind and the component right, which is what the confidence claims.
     """
 
@@ -34,7 +34,7 @@ class Prediction:
 
 
 def accuracy_at(*, labels: Sequence[str], ranked: Sequence[Sequence[str]], k: int) -> float:
-    """Return the share of cases whose label is among the first k ranked answers."""
+    """Return the share of cases whose label is among the first k ranked results."""
     if not labels:
         return 0.0
     hits = sum(1 for label, answers in zip(labels, ranked, strict=True) if label in answers[:k])
@@ -75,7 +75,7 @@ def percentile(*, values: Sequence[float], share: float) -> float:
 
 
 def suite_measure(*, predictions: Sequence[Prediction], confidence: str = "confidence") -> dict:
-    """Return accuracy at 1 and 3 for kind and component, ECE and the share of empty answers."""
+    """Return accuracy at 1 and 3 for kind and component, ECE and the share of empty results."""
     kinds = [prediction.label_kind for prediction in predictions]
     components = [prediction.label_component for prediction in predictions]
     return {

@@ -2,7 +2,7 @@
 
 Spans, logs and state events go through the telemetry ingest services in-process, the same
 functions the HTTP receivers call. Metrics and alerts go in only when telemetry offers their
-ingest (metrics_ingest, alerts_ingest); otherwise they are left out and the report says so.
+ingest (metrics_ingest, alerts_ingest); otherwise they are left out and the report states it.
 """
 
 import datetime as dt
@@ -146,7 +146,7 @@ def logs_request(*, logs: list[LogSpec], agent_attribute: bool) -> ExportLogsSer
     return request
 
 
-# How each reading is exported, following the OpenTelemetry semantic conventions: a gauge for
+# Export form of each reading, following the OpenTelemetry semantic conventions: a gauge for
 # the value and one for the limit (db.client.connection.count and .max), or a utilization ratio.
 POOL = {"db.client.connection.pool.name": "main"}
 QUEUE = {"messaging.destination.name": "workflow-steps"}

@@ -53,7 +53,7 @@ class Failure:
 
 @dataclass
 class FaultEffects:
-    """How one fault shows: its failing calls, log lines, state changes, metrics and alerts."""
+    """Telemetry of one fault: its failing calls, log lines, state changes, metrics and alerts."""
 
     failures: list[Failure]
     logs: list[tuple[str, str]] = field(default_factory=list)

@@ -2,7 +2,7 @@
 
 Each window goes to /v1/traces, /v1/logs and, when the build has it, /v1/metrics as protobuf
 with a bearer ingest token, through Django's test client (the full view, authentication and
-decoding path, without a socket). Then two answers are measured against the injected service:
+decoding path, without a socket). Then two results are measured against the injected service:
 the Issue Detective's own (affected component and alternatives for the window's customer) and
 the service-level ranking of evaluation.system_rank.
 """
@@ -37,7 +37,7 @@ ROWS_PER_REQUEST = 4000
 
 
 class IngestFailed(RuntimeError):
-    """An OTLP endpoint answered with an error or rejected items."""
+    """An OTLP endpoint returned an error or rejected items."""
 
 
 class OtlpSender:
@@ -58,7 +58,7 @@ class OtlpSender:
         )
         if response.status_code != 200:
             raise IngestFailed(
-                f"{path} answered {response.status_code}: {response.content[:300]!r}"
+                f"{path} returned {response.status_code}: {response.content[:300]!r}"
             )
         answer = response_class.FromString(response.content)
         if answer.partial_success.error_message:

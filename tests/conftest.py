@@ -130,7 +130,7 @@ def celery_worker_process(transactional_db):
             pytest.fail(f"Celery worker exited early:\n{output[-3000:]}")
     else:
         process.kill()
-        pytest.fail("Celery worker did not answer a ping within 30 s")
+        pytest.fail("Celery worker did not respond to a ping within 30 s")
 
     yield process
 

@@ -37,7 +37,7 @@ def wait_for_http(url: str, *, timeout_seconds: float, process: subprocess.Popen
         except requests.ConnectionError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"{url} did not answer within {timeout_seconds} s")
+    pytest.fail(f"{url} did not respond within {timeout_seconds} s")
 
 
 @pytest.fixture
