@@ -1,11 +1,15 @@
-"""Issue Detective API: run a diagnosis, read one, mark one resolved, list active issues."""
+"""Issue Detective API: run a diagnosis, read one, mark one resolved, list active issues,
+and diagnose the whole system over a time window."""
 
 import logging
+from datetime import datetime
 
 from django.http import Http404
+from django.utils import timezone
 from ninja import Query, Router
 from ninja.errors import HttpError
 
+from customers.api import utc_time_read
 from customers.models import Customer
 from diagnostics.models import Diagnosis
 from diagnostics.presenters import active_issue_describe
@@ -15,6 +19,7 @@ from diagnostics.schemas import (
     DiagnosisOut,
     ResolvedOut,
     ResolveIn,
+    SystemDiagnosisOut,
 )
 from diagnostics.selectors import active_issues_open_list, last_scan_finished_at
 from diagnostics.services import (
@@ -23,6 +28,8 @@ from diagnostics.services import (
     diagnosis_create,
     diagnosis_resolve,
 )
+from diagnostics.system import PeriodError, diagnose_system, periods_resolve
+from helpdesk.api_errors import FieldError
 
 logger = logging.getLogger(__name__)
 
@@ -91,4 +98,57 @@ def active_issues(request, limit: Query[int] = 50, customer_id: str | None = Non
         "count": len(issues),
         "last_scan_at": last_scan_at.isoformat() if last_scan_at else None,
         "active_issues": [active_issue_describe(issue=issue) for issue in issues],
+    }
+
+
+@router.get("/system-diagnosis", response=SystemDiagnosisOut)
+def system_diagnosis(
+    request,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    baseline_since: datetime | None = None,
+    baseline_until: datetime | None = None,
+):
+    """Rank the services most likely to have caused trouble between since and until.
+
+    Each service's behaviour in the window is compared with a fault-free baseline period. The
+    window defaults to the last 15 minutes (at most 6 hours), the baseline to the hour before
+    the window (at most 24 hours). Times without an offset are read as UTC.
+    """
+    times = {
+        name: utc_time_read(parameter=name, value=value)
+        for name, value in (
+            ("since", since),
+            ("until", until),
+            ("baseline_since", baseline_since),
+            ("baseline_until", baseline_until),
+        )
+    }
+    try:
+        periods = periods_resolve(now=timezone.now(), **times)
+    except PeriodError as error:
+        raise FieldError(422, field=error.field, message=str(error)) from error
+
+    diagnosis = diagnose_system(
+        since=periods.since,
+        until=periods.until,
+        baseline_since=periods.baseline_since,
+        baseline_until=periods.baseline_until,
+    )
+    return {
+        "since": diagnosis.since.isoformat(),
+        "until": diagnosis.until.isoformat(),
+        "baseline_since": diagnosis.baseline_since.isoformat(),
+        "baseline_until": diagnosis.baseline_until.isoformat(),
+        "root_cause_service": diagnosis.root_cause_service,
+        "units_checked": diagnosis.units_checked,
+        "baseline_units": diagnosis.baseline_units,
+        "suspects": [
+            {
+                "service": suspect.service,
+                "score": round(suspect.score, 2),
+                "evidence": suspect.evidence,
+            }
+            for suspect in diagnosis.suspects
+        ],
     }

@@ -161,3 +161,20 @@ class ActiveIssueListOut(Schema):
     count: int
     last_scan_at: str | None = None
     active_issues: list[ActiveIssueOut]
+
+
+class SystemSuspectOut(Schema):
+    service: str
+    score: float
+    evidence: list[str]
+
+
+class SystemDiagnosisOut(Schema):
+    since: str
+    until: str
+    baseline_since: str
+    baseline_until: str
+    root_cause_service: str | None
+    units_checked: int
+    baseline_units: int
+    suspects: list[SystemSuspectOut]

@@ -17,6 +17,9 @@ def database_prepare(*, workdir: Path) -> str:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'evaluation.sqlite3'}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    # The evaluation prints its own progress. The product's per-request INFO lines (hundreds
+    # of thousands of ingested items) would bury it unless HELPDESK_LOG_LEVEL asks for them.
+    os.environ.setdefault("HELPDESK_LOG_LEVEL", "WARNING")
 
     import django
     from django.core.management import call_command

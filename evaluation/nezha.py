@@ -41,6 +41,8 @@ BASELINE_CUSTOMER = "tt-fault-free"
 POD_NAME = re.compile(r"^(?P<service>.+)-[0-9a-z]{6,10}-[0-9a-z]{5}$")
 # Logback's pattern in Train Ticket: "16:42:22.382 INFO  t.s.TravelServiceImpl#532 ...".
 LOG_LEVEL = re.compile(r"^\s*\d{2}:\d{2}:\d{2}\.\d{3}\s+(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\b")
+# The same prefix's logger and line, "t.s.TravelServiceImpl#532": the statement that logged.
+LOG_LOCATION = re.compile(r"^\s*\S+\s+[A-Z]+\s+(?P<logger>\S+)#(?P<line>\d+)\s")
 SEVERITY_NUMBERS = {"TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "ERROR": 17, "FATAL": 21}
 HEX = re.compile(r"^[0-9a-f]+$")
 # Pod metric columns sent as gauges: (CSV column, metric name, unit).
@@ -212,7 +214,22 @@ def logs_convert(*, rows: Iterable[dict], customer_id: str) -> ExportLogsService
         record.body.string_value = text
         record.trace_id = hex_bytes(row["TraceID"], digits=32)
         record.span_id = hex_bytes(row["SpanID"], digits=16) if record.trace_id else b""
+        record.attributes.extend(code_attributes(text))
     return request
+
+
+def code_attributes(text: str) -> list[KeyValue]:
+    """Return the code location of a Logback line as OpenTelemetry code attributes.
+
+    An OpenTelemetry Logback appender sets these itself; the data set has only the text.
+    """
+    match = LOG_LOCATION.match(text)
+    if match is None:
+        return []
+    return [
+        attribute("code.namespace", match.group("logger")),
+        KeyValue(key="code.lineno", value=AnyValue(int_value=int(match.group("line")))),
+    ]
 
 
 def metrics_convert(
@@ -268,6 +285,22 @@ def metric_files(*, root: Path) -> list[Path]:
 def baseline_files(*, root: Path) -> tuple[list[Path], list[Path]]:
     folder = root / "construct_data" / DAY
     return sorted((folder / "trace").glob("*.csv")), sorted((folder / "log").glob("*.csv"))
+
+
+def baseline_period(*, files: list[Path]) -> tuple[dt.datetime, dt.datetime]:
+    """Return the first span start and the last span end of the fault-free trace files."""
+    starts, ends = [], []
+    for path in files:
+        for row in csv_rows(path):
+            starts.append(int(row["StartTimeUnixNano"]))
+            ends.append(int(row["EndTimeUnixNano"]))
+    if not starts:
+        raise ValueError(f"No spans in the baseline trace files {[str(path) for path in files]}")
+    return nanos_datetime(min(starts)), nanos_datetime(max(ends) + 1)
+
+
+def nanos_datetime(nanos: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(nanos // 1000 / 1_000_000, tz=dt.UTC)
 
 
 def chunks(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:

@@ -85,14 +85,24 @@ def rows_build(*, figures: dict) -> list[tuple[str, str, str, str]]:
     if train_ticket is not None:
         rows += [
             (
-                "Train Ticket, service ranking at 1",
-                percent(train_ticket["ranking_at_1"]),
+                "Train Ticket, system diagnosis at 1",
+                percent(train_ticket["system_at_1"]),
                 ">= 80%",
-                verdict(value=train_ticket["ranking_at_1"], target=TARGETS["train_ticket_at_1"]),
+                verdict(value=train_ticket["system_at_1"], target=TARGETS["train_ticket_at_1"]),
             ),
-            ("Train Ticket, service ranking at 3", percent(train_ticket["ranking_at_3"]), "", ""),
-            ("Train Ticket, Issue Detective at 1", percent(train_ticket["detective_at_1"]), "", ""),
-            ("Train Ticket, Issue Detective at 3", percent(train_ticket["detective_at_3"]), "", ""),
+            ("Train Ticket, system diagnosis at 3", percent(train_ticket["system_at_3"]), "", ""),
+            (
+                "Train Ticket, customer diagnosis at 1",
+                percent(train_ticket["customer_at_1"]),
+                "",
+                "",
+            ),
+            (
+                "Train Ticket, customer diagnosis at 3",
+                percent(train_ticket["customer_at_3"]),
+                "",
+                "",
+            ),
             (
                 "Train Ticket, Nezha (published) at 1 / at 3",
                 f"{percent(NEZHA_AT_1)} / {percent(NEZHA_AT_3)}",
@@ -228,7 +238,7 @@ def by_fault_type(*, rows: list[dict]) -> str:
     totals: dict[str, list[int]] = {}
     for row in rows:
         counts = totals.setdefault(row["fault_type"], [0, 0])
-        counts[0] += row["ranking"][:1] == [row["service"]]
+        counts[0] += row["system"][:1] == [row["service"]]
         counts[1] += 1
     return ", ".join(f"{kind} {hits} of {count}" for kind, (hits, count) in totals.items())
 
@@ -255,24 +265,28 @@ def train_ticket_section(*, train_ticket: dict) -> list[str]:
         f"{items['spans']:,} spans, {items['logs']:,} log records, "
         f"{items['metric_points']:,} metric points in {train_ticket['seconds']:.0f} s.",
         "",
-        "The Issue Detective reasons per customer over failed calls, error text and agent "
-        "state. Train Ticket spans carry no status, and callers log their callees' failures, "
-        "so its answer (affected component, then its alternatives' components) mostly names "
-        "the service that logged the most errors. The service ranking in "
-        "`evaluation/system_rank.py` compares each window with the baseline instead. It counts "
-        "new warning and error templates of each service and spans that stopped calling their "
-        "usual callees in traces with new errors. It adds pod CPU or memory use far above the "
-        "pod's level before the injection. Its weights were chosen "
-        "on this same day, so its figure is optimistic.",
+        "The answer measured is the Issue Detective's system diagnosis "
+        "(`diagnostics.system.diagnose_system`) of each window, from the injection to the "
+        "window's end, against the fault-free period. It splits each trace into the part each "
+        "service handled, learns from the baseline which statements log together within such "
+        "a part (the logger and line of each Logback record, sent as `code.namespace` and "
+        "`code.lineno`), and names the service whose patterns break far more often than in the "
+        "baseline; CPU or memory use far above a pod's level before the window adds to its "
+        "score. Its thresholds were chosen on this same day, so its figure is optimistic. The "
+        "customer diagnosis of each window's synthetic customer (affected component, then its "
+        "alternatives' components) is shown for comparison: Train Ticket spans carry no "
+        "status and callers log their callees' failures, so it mostly names the service that "
+        "logged the most errors.",
         "",
-        f"Service ranking first, by fault type: {by_fault_type(rows=train_ticket['rows'])}.",
+        f"System diagnosis first, by fault type: {by_fault_type(rows=train_ticket['rows'])}.",
         "",
-        "| Injected at (UTC) | Fault | Service | Ranking, top 3 | Detective, top 3 |",
+        "| Injected at (UTC) | Fault | Service | System diagnosis, top 3 "
+        "| Customer diagnosis, top 3 |",
         "| --- | --- | --- | --- | --- |",
     ]
     for row in train_ticket["rows"]:
         lines.append(
             f"| {row['inject_time']} | {row['fault_type']} | {row['service']} | "
-            f"{', '.join(row['ranking']) or '-'} | {', '.join(row['detective']) or '-'} |"
+            f"{', '.join(row['system']) or '-'} | {', '.join(row['customer']) or '-'} |"
         )
     return lines

@@ -3,8 +3,9 @@
 Each window goes to /v1/traces, /v1/logs and, when the build has it, /v1/metrics as protobuf
 with a bearer ingest token, through Django's test client (the full view, authentication and
 decoding path, without a socket). Then two results are measured against the injected service:
-the Issue Detective's own (affected component and alternatives for the window's customer) and
-the service-level ranking of evaluation.system_rank.
+the Issue Detective's system diagnosis (diagnostics.system.diagnose_system, the window against
+the fault-free baseline period) and, for comparison, its customer diagnosis of the window's
+synthetic customer (affected component, then its alternatives' components).
 """
 
 import datetime as dt
@@ -25,10 +26,9 @@ from customers.models import Customer
 from diagnostics.detectors import findings_detect
 from diagnostics.evidence import evidence_collect
 from diagnostics.reasoning import conclusion_reach
+from diagnostics.system import diagnose_system
 from evaluation import nezha
 from evaluation.measures import accuracy_at
-from evaluation.system_rank import baseline_build, saturation_scores, services_rank
-from telemetry.models import MetricSample
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def train_ticket_run(*, archive: Path, workdir: Path) -> dict:
     traces, logs = nezha.baseline_files(root=root)
     sender.traces_send(files=traces, customer_id=nezha.BASELINE_CUSTOMER)
     sender.logs_send(files=logs, customer_id=nezha.BASELINE_CUSTOMER)
-    baseline = baseline_build(customer_id=nezha.BASELINE_CUSTOMER)
+    baseline = nezha.baseline_period(files=traces)
     metric_rows = [row for path in nezha.metric_files(root=root) for row in nezha.csv_rows(path)]
 
     answers = []
@@ -136,28 +136,21 @@ def train_ticket_run(*, archive: Path, workdir: Path) -> dict:
     )
 
 
-def window_answer(*, window: nezha.FaultWindow, baseline) -> dict:
-    samples = MetricSample.objects.filter(customer__customer_id=window.customer_id).values_list(
-        "service_name", "name", "timestamp", "value"
-    )
-    saturation = saturation_scores(
-        samples=samples,
-        inject_at=window.inject_at,
-        window=dt.timedelta(minutes=nezha.WINDOW_MINUTES),
-    )
-    ranking = services_rank(
-        customer_id=window.customer_id,
-        baseline=baseline,
-        metrics=saturation,
+def window_answer(*, window: nezha.FaultWindow, baseline: tuple[dt.datetime, dt.datetime]) -> dict:
+    diagnosis = diagnose_system(
+        since=window.inject_at,
+        until=window.end,
+        baseline_since=baseline[0],
+        baseline_until=baseline[1],
     )
     return {
         "window": window,
-        "ranking": [entry.service for entry in ranking],
-        "detective": detective_components(window=window),
+        "system": [suspect.service for suspect in diagnosis.suspects],
+        "customer": customer_components(window=window),
     }
 
 
-def detective_components(*, window: nezha.FaultWindow) -> list[str]:
+def customer_components(*, window: nezha.FaultWindow) -> list[str]:
     """Return the Issue Detective's affected component and its alternatives' components."""
     customer = Customer.objects.get(customer_id=window.customer_id)
     snapshot = evidence_collect(customer=customer, now=window.end)
@@ -174,14 +167,14 @@ def train_ticket_measure(
     *, answers: list[dict], items: dict, metrics_sent: bool, seconds: float
 ) -> dict:
     labels = [answer["window"].service for answer in answers]
-    rankings = [answer["ranking"] for answer in answers]
-    detective = [answer["detective"] for answer in answers]
+    system = [answer["system"] for answer in answers]
+    customer = [answer["customer"] for answer in answers]
     return {
         "windows": len(answers),
-        "ranking_at_1": accuracy_at(labels=labels, ranked=rankings, k=1),
-        "ranking_at_3": accuracy_at(labels=labels, ranked=rankings, k=3),
-        "detective_at_1": accuracy_at(labels=labels, ranked=detective, k=1),
-        "detective_at_3": accuracy_at(labels=labels, ranked=detective, k=3),
+        "system_at_1": accuracy_at(labels=labels, ranked=system, k=1),
+        "system_at_3": accuracy_at(labels=labels, ranked=system, k=3),
+        "customer_at_1": accuracy_at(labels=labels, ranked=customer, k=1),
+        "customer_at_3": accuracy_at(labels=labels, ranked=customer, k=3),
         "items": items,
         "metrics_sent": metrics_sent,
         "seconds": seconds,
@@ -190,8 +183,8 @@ def train_ticket_measure(
                 "inject_time": answer["window"].inject_at.strftime("%H:%M:%S"),
                 "fault_type": answer["window"].fault_type,
                 "service": answer["window"].service,
-                "ranking": answer["ranking"][:3],
-                "detective": answer["detective"][:3],
+                "system": answer["system"][:3],
+                "customer": answer["customer"][:3],
             }
             for answer in answers
         ],

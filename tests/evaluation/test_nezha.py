@@ -104,6 +104,28 @@ def test_log_row_becomes_record():
     assert record.time_unix_nano == 1674981797120000000
     assert record.trace_id.hex() == "dc7db5cbec8d511cb7e08fd7c7b47c00"
     assert record.span_id.hex() == "b6ce9b3cd8b064a8"
+    assert [(a.key, a.value.string_value or a.value.int_value) for a in record.attributes] == [
+        ("code.namespace", "c.s.ContactsServiceImpl"),
+        ("code.lineno", 37),
+    ]
+
+
+def test_log_without_logback_prefix_has_no_code_location():
+    assert nezha.code_attributes("Started ContactsApplication in 12.3 seconds") == []
+
+
+def test_baseline_period_spans_the_files(tmp_path):
+    path = tmp_path / "08_50_trace.csv"
+    columns = list(TRACE_ROWS[0])
+    lines = [",".join(columns)] + [
+        ",".join(row[column] for column in columns) for row in TRACE_ROWS
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+    since, until = nezha.baseline_period(files=[path])
+
+    assert since == dt.datetime(2023, 1, 29, 8, 42, 48, 697000, tzinfo=dt.UTC)
+    assert until == dt.datetime(2023, 1, 29, 8, 42, 49, 15316, tzinfo=dt.UTC)
 
 
 def test_overflowed_log_time_uses_timestamp():
