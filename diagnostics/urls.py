@@ -4,6 +4,7 @@ from diagnostics import views
 
 urlpatterns = [
     path("issues/", views.active_issues_page, name="active-issues-page"),
+    path("issues/system/", views.system_diagnosis_page, name="system-diagnosis-page"),
     path(
         "customers/<str:customer_id>/diagnosis/",
         views.diagnosis_panel,

@@ -8,11 +8,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import Customer
 from customers.selectors import customer_get
+from diagnostics.forms import SystemDiagnosisForm
 from diagnostics.models import Diagnosis
 from diagnostics.presenters import active_issue_describe
 from diagnostics.reasoning import confidence_band
@@ -26,6 +28,7 @@ from diagnostics.selectors import (
     quick_action_url,
 )
 from diagnostics.services import DiagnosisResolveError, diagnosis_create, diagnosis_resolve
+from diagnostics.system import diagnose_system
 
 logger = logging.getLogger(__name__)
 
@@ -171,3 +174,25 @@ def active_issues_page(request: HttpRequest) -> HttpResponse:
         "issues": blocked_customers_describe(blocked),
     }
     return render(request, "diagnostics/active_issues.html", context)
+
+
+@require_GET
+def system_diagnosis_page(request: HttpRequest) -> HttpResponse:
+    """Rank the services whose behaviour departs most from a fault-free period.
+
+    The page opens with the form alone, because a diagnosis reads every call of the window.
+    """
+    form = SystemDiagnosisForm(request.GET or None)
+    diagnosis = None
+    if form.is_valid():
+        periods = form.periods(now=timezone.now())
+        if periods is not None:
+            diagnosis = diagnose_system(
+                since=periods.since,
+                until=periods.until,
+                baseline_since=periods.baseline_since,
+                baseline_until=periods.baseline_until,
+            )
+    status = 400 if form.is_bound and form.errors else 200
+    context = {"form": form, "diagnosis": diagnosis}
+    return render(request, "diagnostics/system.html", context, status=status)

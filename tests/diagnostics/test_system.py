@@ -372,3 +372,53 @@ def test_system_diagnosis_rejects_unreadable_time(operator_client):
 @pytest.mark.django_db
 def test_system_diagnosis_needs_login(client):
     assert client.get(SYSTEM_URL).status_code == 401
+
+
+PAGE_URL = "/issues/system/"
+
+
+@pytest.mark.django_db
+def test_system_page_opens_with_form_only(operator_client):
+    response = operator_client.get(PAGE_URL)
+
+    assert response.status_code == 200
+    assert response.context["diagnosis"] is None
+    assert b"Which service changed its behaviour?" in response.content
+
+
+@pytest.mark.django_db
+def test_system_page_lists_suspects(operator_client):
+    calls_create(start=WINDOW_START - dt.timedelta(hours=1), count=20, logs_line_372=True)
+    calls_create(start=WINDOW_START, count=20, logs_line_372=False)
+
+    response = operator_client.get(
+        PAGE_URL, {"window": "15m", "until": "2023-01-29T10:40", "baseline": "hour_before"}
+    )
+    diagnosis = response.context["diagnosis"]
+
+    assert response.status_code == 200
+    assert diagnosis.since == dt.datetime(2023, 1, 29, 10, 25, tzinfo=dt.UTC)
+    assert diagnosis.baseline_since == dt.datetime(2023, 1, 29, 9, 25, tzinfo=dt.UTC)
+    assert diagnosis.root_cause_service == "ts-travel2-service"
+    assert b"did not log t.s.TravelServiceImpl#372" in response.content
+
+
+@pytest.mark.django_db
+def test_system_page_compares_with_day_before(operator_client):
+    response = operator_client.get(
+        PAGE_URL, {"window": "1h", "until": "2023-01-29T10:40", "baseline": "day_before"}
+    )
+    diagnosis = response.context["diagnosis"]
+
+    assert diagnosis.baseline_since == dt.datetime(2023, 1, 28, 9, 40, tzinfo=dt.UTC)
+    assert diagnosis.baseline_until == dt.datetime(2023, 1, 28, 10, 40, tzinfo=dt.UTC)
+    assert b"The baseline period has no traced calls" in response.content
+
+
+@pytest.mark.django_db
+def test_system_page_rejects_unknown_window(operator_client):
+    response = operator_client.get(PAGE_URL, {"window": "2d", "baseline": "hour_before"})
+
+    assert response.status_code == 400
+    assert response.context["diagnosis"] is None
+    assert b"Select a valid choice. 2d is not one of the available choices." in response.content
