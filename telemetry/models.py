@@ -91,6 +91,50 @@ class Interaction(models.Model):
         return f"{self.agent_id}:{self.operation} {self.span_id}"
 
 
+class OperationHour(models.Model):
+    """Call counts of one customer's agent operation in one UTC clock hour.
+
+    The rollup of Interaction rows that the Issue Detective reads in place of a day of raw calls.
+    Trace ingest adds each new interaction to its hour, and telemetry.operation_hours rebuilds
+    hours from the raw rows when their counts disagree, as after bulk inserts that bypass ingest.
+    """
+
+    # No index of its own: the unique constraint's index starts with the customer.
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="operation_hours",
+        db_index=False,
+    )
+    agent = models.ForeignKey(
+        "customers.Agent", on_delete=models.CASCADE, related_name="operation_hours"
+    )
+    operation = models.CharField(max_length=256)
+    # Start of the hour, in UTC. The row counts the calls with hour <= started_at < hour + 1 hour.
+    hour = models.DateTimeField()
+    calls = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    timeouts = models.PositiveIntegerField(default=0)
+    successes = models.PositiveIntegerField(default=0)
+    # Sum of the successful calls' durations, so that means over several hours stay exact.
+    success_duration_ms = models.PositiveBigIntegerField(default=0)
+    max_retries = models.PositiveSmallIntegerField(default=0)
+    first_problem_at = models.DateTimeField(null=True, blank=True)
+    last_problem_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # Also the index that reads a customer's hours in a time range.
+            models.UniqueConstraint(
+                fields=["customer", "hour", "agent", "operation"], name="operation_hour_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id}:{self.operation} {self.hour:%Y-%m-%dT%H} calls={self.calls}"
+
+
 class LogRecord(models.Model):
     """A log record, joined to its interaction by trace and span id when one matches."""
 

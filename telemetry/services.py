@@ -28,6 +28,7 @@ from telemetry.ingest import IngestResult, RejectedItem, counters_add
 from telemetry.log_templates import log_templates_assign
 from telemetry.metric_ingest import metrics_ingest
 from telemetry.models import Interaction, LogRecord
+from telemetry.operation_hours import operation_hours_record
 from telemetry.records import (
     WORKFLOW_ID,
     InvalidItem,
@@ -138,6 +139,7 @@ def _spans_store(*, records: list[SpanRecord]) -> list[SpanRecord]:
         for r in records
     ]
     Interaction.objects.bulk_create(interactions)
+    operation_hours_record(interactions=interactions)
     _logs_join(records=records)
     _activity_record(interactions=interactions, trials=trials, agents=agents)
     return records
