@@ -7,6 +7,7 @@ talks to the demo platform on loopback.
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "simple_history",
+    "axes",
     "helpdesk",
     "customers",
     "telemetry",
@@ -69,7 +71,25 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "helpdesk.middleware.OperatorTimezoneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a lockout raised during login into its response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Failed logins are counted per username and address pair. After AXES_FAILURE_LIMIT failures
+# that pair is locked out for AXES_COOLOFF_TIME, so a password cannot be guessed from one place
+# while the operator can still log in from another. `manage.py axes_reset` lifts every lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("HELPDESK_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# NOTE: the address is REMOTE_ADDR. Behind a reverse proxy every login shares the proxy's
+# address, so one attacker could lock a username out for everyone: configure the proxy count
+# (django-axes' ipware settings) before deploying behind one.
 
 ROOT_URLCONF = "helpdesk.urls"
 
@@ -230,6 +250,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HELPDESK_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes logs its configuration and every login at INFO. Lockouts are warnings.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.utils import timezone
 
 from customers.models import AgentAssignment, Customer, Trial
@@ -109,7 +110,9 @@ def test_load_demo_second_run_noop():
 def test_load_demo_creates_operator():
     output = load_demo()
 
-    user = authenticate(username="operator", password="operator-demo")
+    user = authenticate(
+        RequestFactory().post("/accounts/login/"), username="operator", password="operator-demo"
+    )
 
     assert "Created the demo login operator / operator-demo." in output
     assert user is not None
