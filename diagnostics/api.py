@@ -29,7 +29,7 @@ from diagnostics.services import (
     diagnosis_resolve,
 )
 from diagnostics.system import PeriodError, diagnose_system, periods_resolve
-from helpdesk.api_errors import FieldError
+from helpdesk.api_errors import ErrorOut, FieldError
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def active_issues(request, limit: Query[int] = 50, customer_id: str | None = Non
     }
 
 
-@router.get("/system-diagnosis", response=SystemDiagnosisOut)
+@router.get("/system-diagnosis", response={200: SystemDiagnosisOut, 422: ErrorOut})
 def system_diagnosis(
     request,
     since: datetime | None = None,
@@ -112,8 +112,10 @@ def system_diagnosis(
     """Rank the services most likely to have caused trouble between since and until.
 
     Each service's behaviour in the window is compared with a fault-free baseline period. The
-    window defaults to the last 15 minutes (at most 6 hours), the baseline to the hour before
-    the window (at most 24 hours). Times without an offset are read as UTC.
+    window ends now unless until is given and lasts 15 minutes unless since is given (at most
+    6 hours). The baseline lasts an hour from baseline_since or up to baseline_until, else it is
+    the hour before the window (at most 24 hours, not overlapping the window). Times without an
+    offset are read as UTC.
     """
     times = {
         name: utc_time_read(parameter=name, value=value)
@@ -126,15 +128,14 @@ def system_diagnosis(
     }
     try:
         periods = periods_resolve(now=timezone.now(), **times)
+        diagnosis = diagnose_system(
+            since=periods.since,
+            until=periods.until,
+            baseline_since=periods.baseline_since,
+            baseline_until=periods.baseline_until,
+        )
     except PeriodError as error:
         raise FieldError(422, field=error.field, message=str(error)) from error
-
-    diagnosis = diagnose_system(
-        since=periods.since,
-        until=periods.until,
-        baseline_since=periods.baseline_since,
-        baseline_until=periods.baseline_until,
-    )
     return {
         "since": diagnosis.since.isoformat(),
         "until": diagnosis.until.isoformat(),
@@ -143,6 +144,7 @@ def system_diagnosis(
         "root_cause_service": diagnosis.root_cause_service,
         "units_checked": diagnosis.units_checked,
         "baseline_units": diagnosis.baseline_units,
+        "patterns_learned": diagnosis.patterns_learned,
         "suspects": [
             {
                 "service": suspect.service,

@@ -1,6 +1,6 @@
 """Forms that read the Issue Detective pages' GET parameters."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 
@@ -41,13 +41,18 @@ class SystemDiagnosisForm(forms.Form):
     )
 
     def periods(self, *, now: datetime) -> Periods | None:
-        """Return the checked periods, or None after adding the error to the form."""
-        until = self.cleaned_data.get("until") or now
-        since = until - WINDOWS[self.cleaned_data["window"]]
-        baseline_since = baseline_until = None
-        if self.cleaned_data["baseline"] == BASELINE_DAY_BEFORE:
-            baseline_since, baseline_until = since - timedelta(days=1), until - timedelta(days=1)
+        """Return the checked periods, or None after adding the error to the form.
+
+        The arithmetic is in UTC: in the operator's zone a daylight saving change would make
+        "an hour before" an hour of the clock rather than of time.
+        """
         try:
+            until = (self.cleaned_data.get("until") or now).astimezone(UTC)
+            since = until - WINDOWS[self.cleaned_data["window"]]
+            baseline_since = baseline_until = None
+            if self.cleaned_data["baseline"] == BASELINE_DAY_BEFORE:
+                baseline_since = since - timedelta(days=1)
+                baseline_until = until - timedelta(days=1)
             return periods_resolve(
                 now=now,
                 since=since,
@@ -55,6 +60,12 @@ class SystemDiagnosisForm(forms.Form):
                 baseline_since=baseline_since,
                 baseline_until=baseline_until,
             )
-        except PeriodError as error:
-            self.add_error("until", str(error))
+        except (PeriodError, OverflowError) as error:
+            self.add_error("until", period_error_text(error))
             return None
+
+
+def period_error_text(error: Exception) -> str:
+    if isinstance(error, PeriodError):
+        return str(error)
+    return "This time is too close to the start of the calendar: give a time after 1970."

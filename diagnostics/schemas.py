@@ -177,4 +177,5 @@ class SystemDiagnosisOut(Schema):
     root_cause_service: str | None
     units_checked: int
     baseline_units: int
+    patterns_learned: int
     suspects: list[SystemSuspectOut]
