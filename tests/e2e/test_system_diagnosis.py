@@ -24,6 +24,7 @@ def test_operator_finds_the_broken_service(live_server, page):
     page.get_by_label("Ending at").fill("2023-01-29T10:40")
     page.get_by_label("Compared with").select_option("The hour before the window")
     page.get_by_role("button", name="Diagnose").click()
+    page.wait_for_url("**/issues/system/?window=15m*")
 
     first = page.locator(".system-suspect").first
     expect(first.locator(".suspect-service")).to_have_text("ts-travel2-service")
