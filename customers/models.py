@@ -111,6 +111,9 @@ class Trial(models.Model):
     # When current_step was entered; a step that sits longer than usual is stuck.
     step_started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # occurred_at of the progress event the status and step come from. An event that occurred
+    # earlier but arrives later is older news and leaves them alone.
+    progress_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

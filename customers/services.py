@@ -299,7 +299,8 @@ class PlatformStateBatch:
 
         A customer id not seen before creates a bare customer row, as spans do. step_started_at
         changes only when the step does, so the time spent in a step survives repeated progress
-        events for that step.
+        events for that step. An event that occurred before the last one applied arrived out of
+        order: it adds its agents and activity time but leaves the step and status alone.
         """
         customer = self.customers.get(customer_id) or self._customer_add(customer_id)
         trial = self.trials.get(trial_id)
@@ -312,12 +313,25 @@ class PlatformStateBatch:
                 extra={"trial_id": trial_id, "customer_id": customer_id},
             )
 
+        new_agents = [name for name in agents if name not in trial.agents_involved]
         values = {
+            "last_activity_at": max(trial.last_activity_at, occurred_at),
+            "agents_involved": [*trial.agents_involved, *dict.fromkeys(new_agents)],
+        }
+        if trial.progress_at is not None and occurred_at < trial.progress_at:
+            logger.info(
+                "Trial progress out of order",
+                extra={"trial_id": trial_id, "occurred_at": occurred_at.isoformat()},
+            )
+            self._assign(trial, values)
+            return trial
+
+        values |= {
             "customer": customer,
             "current_step": current_step,
             "status": status,
-            "last_activity_at": max(trial.last_activity_at, occurred_at),
             "completed_at": occurred_at if status == Trial.Status.COMPLETED else None,
+            "progress_at": occurred_at,
         }
         if created or trial.current_step != current_step:
             values["step_started_at"] = occurred_at
@@ -328,8 +342,6 @@ class PlatformStateBatch:
             "status_detail": detail,
         }
         values.update({field: value for field, value in optional.items() if value is not None})
-        new_agents = [name for name in agents if name not in trial.agents_involved]
-        values["agents_involved"] = [*trial.agents_involved, *dict.fromkeys(new_agents)]
         self._assign(trial, values)
         return trial
 

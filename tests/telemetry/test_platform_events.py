@@ -387,3 +387,35 @@ def test_changed_profile_updates_row():
     assert Customer.objects.get(customer_id="cust-0").company == "Acme Corp"
     assert Trial.objects.get(trial_id="trial-0").current_step == 8
     assert Trial.objects.get(trial_id="trial-1").current_step == 7
+
+
+def test_older_progress_arriving_late_is_ignored():
+    later = T0 + dt.timedelta(minutes=3)
+    platform_events_ingest(
+        events=[progress(current_step=8, status="RUNNING", occurred_at=later.isoformat())]
+    )
+
+    platform_events_ingest(events=[progress(agents=["WowCache"], occurred_at=T0.isoformat())])
+
+    trial = Trial.objects.get()
+    assert trial.current_step == 8
+    assert trial.status == Trial.Status.RUNNING
+    assert trial.progress_at == later
+    assert trial.last_activity_at == later
+    assert trial.agents_involved == ["WowOrchestrator", "WowMemory", "WowCache"]
+
+
+def test_progress_in_one_batch_applies_by_time():
+    later = T0 + dt.timedelta(minutes=3)
+
+    platform_events_ingest(
+        events=[
+            progress(current_step=15, status="COMPLETED", occurred_at=later.isoformat()),
+            progress(current_step=7, status="STUCK", occurred_at=T0.isoformat()),
+        ]
+    )
+
+    trial = Trial.objects.get()
+    assert trial.status == Trial.Status.COMPLETED
+    assert trial.current_step == 15
+    assert trial.completed_at == later
