@@ -9,12 +9,13 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 
 from actions.models import QuickAction
 from customers.models import Agent, AgentAssignment, Customer, Trial
 from telemetry.models import Alert, Interaction, LogRecord, MetricSample
+from telemetry.operation_totals import operation_totals_list
 
 logger = logging.getLogger(__name__)
 
@@ -311,55 +312,30 @@ def agents_collect(*, customer: Customer) -> list[AgentState]:
 def operations_collect(
     *, customer: Customer, since: datetime, recent_since: datetime
 ) -> list[OperationStats]:
-    problem = Q(status__in=PROBLEM_CALL_STATUSES)
-    failed = Q(status=Interaction.Status.FAILED)
-    timeout = Q(status=Interaction.Status.TIMEOUT)
-    success = Q(status=Interaction.Status.SUCCESS)
-    recent = Q(started_at__gte=recent_since)
-    # The agent's name is looked up once per group rather than joined to every call row.
-    agent_name = Agent.objects.filter(pk=OuterRef("agent_id")).values("name")[:1]
-    rows = (
-        Interaction.objects.filter(customer=customer, started_at__gte=since)
-        .values("agent_id", "operation")
-        .annotate(
-            calls=Count("id"),
-            failures=Count("id", filter=failed),
-            timeouts=Count("id", filter=timeout),
-            recent_calls=Count("id", filter=recent),
-            recent_failures=Count("id", filter=recent & failed),
-            recent_timeouts=Count("id", filter=recent & timeout),
-            max_retries=Max("retry_count"),
-            first_problem_at=Min("started_at", filter=problem),
-            last_problem_at=Max("started_at", filter=problem),
-            last_success_at=Max("started_at", filter=success),
-            recent_success_avg_ms=Avg("duration_ms", filter=recent & success),
-            baseline_success_avg_ms=Avg("duration_ms", filter=~recent & success),
-            recent_successes=Count("id", filter=recent & success),
-            baseline_successes=Count("id", filter=~recent & success),
-        )
-        .annotate(agent_name=Subquery(agent_name))
-        .order_by("agent_name", "operation")[:OPERATION_LIMIT]
+    """Return the call counts per agent operation, from the hourly rollup and raw rows."""
+    totals = operation_totals_list(
+        customer=customer, since=since, recent_since=recent_since, limit=OPERATION_LIMIT
     )
     return [
         OperationStats(
-            agent=row["agent_name"],
-            operation=row["operation"],
-            calls=row["calls"],
-            failures=row["failures"],
-            timeouts=row["timeouts"],
-            recent_calls=row["recent_calls"],
-            recent_failures=row["recent_failures"],
-            recent_timeouts=row["recent_timeouts"],
-            max_retries=row["max_retries"] or 0,
-            first_problem_at=row["first_problem_at"],
-            last_problem_at=row["last_problem_at"],
-            last_success_at=row["last_success_at"],
-            recent_success_avg_ms=row["recent_success_avg_ms"],
-            baseline_success_avg_ms=row["baseline_success_avg_ms"],
-            recent_successes=row["recent_successes"],
-            baseline_successes=row["baseline_successes"],
+            agent=item.agent,
+            operation=item.operation,
+            calls=item.calls,
+            failures=item.failures,
+            timeouts=item.timeouts,
+            recent_calls=item.recent_calls,
+            recent_failures=item.recent_failures,
+            recent_timeouts=item.recent_timeouts,
+            max_retries=item.max_retries,
+            first_problem_at=item.first_problem_at,
+            last_problem_at=item.last_problem_at,
+            last_success_at=item.last_success_at,
+            recent_success_avg_ms=item.recent_success_avg_ms,
+            baseline_success_avg_ms=item.baseline_success_avg_ms,
+            recent_successes=item.recent_successes,
+            baseline_successes=item.baseline_successes,
         )
-        for row in rows
+        for item in totals
     ]
 
 

@@ -49,6 +49,9 @@ class Interaction(models.Model):
     parent_span_id = models.CharField(max_length=16, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    # True once the call is counted in OperationHour. Trace ingest stores calls counted. Rows
+    # written past it, by bulk inserts or COPY, start False and are counted when first read.
+    rolled_up = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -56,6 +59,12 @@ class Interaction(models.Model):
             models.UniqueConstraint(fields=["trace_id", "span_id"], name="interaction_span_unique"),
         ]
         indexes = [
+            # Contains only calls not yet counted in OperationHour, so finding them is one lookup.
+            models.Index(
+                fields=["customer", "started_at"],
+                condition=models.Q(rolled_up=False),
+                name="ix_customer_time_unrolled",
+            ),
             # Serves a customer's newest interactions, and covers agent and status so that the
             # search rows' recent-interaction lookup runs as an index-only scan on PostgreSQL.
             # INCLUDE is PostgreSQL-only, so on SQLite this is a plain index on the key columns.
@@ -95,8 +104,8 @@ class OperationHour(models.Model):
     """Call counts of one customer's agent operation in one UTC clock hour.
 
     The rollup of Interaction rows that the Issue Detective reads in place of a day of raw calls.
-    Trace ingest adds each new interaction to its hour, and telemetry.operation_hours rebuilds
-    hours from the raw rows when their counts disagree, as after bulk inserts that bypass ingest.
+    Trace ingest adds each new interaction to its hour. Rows that bypassed ingest are added when
+    a read first needs their hour (see Interaction.rolled_up and telemetry.operation_hours).
     """
 
     # No index of its own: the unique constraint's index starts with the customer.

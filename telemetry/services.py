@@ -182,6 +182,8 @@ def _interaction_build(*, record: SpanRecord, customers, agents, trials) -> Inte
         span_id=record.span_id,
         parent_span_id=record.parent_span_id,
         attributes=attributes,
+        # _spans_store adds the call to its OperationHour in the same transaction.
+        rolled_up=True,
     )
 
 

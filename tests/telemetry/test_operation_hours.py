@@ -1,24 +1,26 @@
-"""The hourly operation rollup: kept by trace ingest, rebuilt when raw rows bypass ingest.
+"""The hourly operation rollup: kept by trace ingest, claimed on read when rows bypass ingest.
 
-Every check compares against a plain Python aggregation of the raw Interaction rows.
+Every check compares against a plain Python aggregation of the raw Interaction rows, which is
+what the detective's single SQL aggregate used to return.
 """
 
 import datetime as dt
+import logging
 import random
 import secrets
 from collections import defaultdict
+from unittest import mock
 
 import pytest
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import Agent, Customer
 from telemetry.models import Interaction, OperationHour
-from telemetry.operation_hours import (
-    hour_ceil,
-    hour_floor,
-    operation_hours_rebuild,
-)
+from telemetry.operation_hours import hour_ceil, hour_floor, operation_hours_claim
+from telemetry.operation_totals import OperationTotals, operation_totals_list
 from telemetry.services import traces_ingest
-from tests.factories import CustomerFactory
+from tests.factories import AgentFactory, CustomerFactory
 from tests.telemetry.otlp_builders import span_build, trace_request_build
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +121,45 @@ def bulk_insert(*, customer: Customer, specs: list[dict]) -> None:
     )
 
 
+def totals_read(customer: Customer) -> list[OperationTotals]:
+    return operation_totals_list(
+        customer=customer, since=SINCE, recent_since=RECENT_SINCE, limit=200
+    )
+
+
+def expected_totals(customer: Customer) -> list[OperationTotals]:
+    """Aggregate the customer's raw calls since SINCE in Python."""
+    totals: dict[tuple[str, str], OperationTotals] = {}
+    calls = Interaction.objects.filter(customer=customer).select_related("agent")
+    for call in calls:
+        if call.started_at < SINCE:
+            continue
+        key = (call.agent.name, call.operation)
+        item = totals.setdefault(key, OperationTotals(agent=key[0], operation=key[1]))
+        recent = call.started_at >= RECENT_SINCE
+        problem = call.status in ("failed", "timeout")
+        item.calls += 1
+        item.failures += call.status == "failed"
+        item.timeouts += call.status == "timeout"
+        item.max_retries = max(item.max_retries, call.retry_count)
+        if problem:
+            item.first_problem_at = min(item.first_problem_at or call.started_at, call.started_at)
+            item.last_problem_at = max(item.last_problem_at or call.started_at, call.started_at)
+        if call.status == "success":
+            item.last_success_at = max(item.last_success_at or call.started_at, call.started_at)
+        if recent:
+            item.recent_calls += 1
+            item.recent_failures += call.status == "failed"
+            item.recent_timeouts += call.status == "timeout"
+        if call.status == "success" and recent:
+            item.recent_successes += 1
+            item.recent_success_ms += call.duration_ms
+        if call.status == "success" and not recent:
+            item.baseline_successes += 1
+            item.baseline_success_ms += call.duration_ms
+    return [totals[key] for key in sorted(totals)]
+
+
 HOUR_FIELDS = (
     "calls",
     "failures",
@@ -175,23 +216,126 @@ def test_ingest_keeps_hours_in_any_order():
 
     assert stored_hours(customer) == expected_hours(customer)
     assert sum(row.calls for row in OperationHour.objects.all()) == 300
+    assert Interaction.objects.filter(rolled_up=False).count() == 0
 
 
-def test_rebuild_from_hour_covers_open_hours():
+def test_ingest_totals_match_raw_rows(caplog):
+    ingest(call_specs(count=300, seed=3))
+    customer = Customer.objects.get(customer_id=CUSTOMER_ID)
+
+    with caplog.at_level(logging.INFO, logger="telemetry.operation_totals"):
+        totals = totals_read(customer)
+
+    assert totals == expected_totals(customer)
+    assert "Calls added to operation hours" not in caplog.messages
+
+
+def test_late_call_lands_in_its_hour():
+    ingest(call_specs(count=100, seed=4))
+    customer = Customer.objects.get(customer_id=CUSTOMER_ID)
+    totals_read(customer)
+    late = {
+        "started_at": NOW - dt.timedelta(hours=5, minutes=10),
+        "agent": "WowMemory",
+        "operation": "retrieve_context",
+        "status": "timeout",
+        "duration_ms": 30000,
+        "retry_count": 9,
+    }
+
+    ingest([late])
+
+    assert totals_read(customer) == expected_totals(customer)
+    assert stored_hours(customer) == expected_hours(customer)
+
+
+def test_bulk_rows_claimed_on_read(caplog):
+    customer = CustomerFactory(customer_id=CUSTOMER_ID)
+    bulk_insert(customer=customer, specs=call_specs(count=300, seed=5))
+    start = hour_ceil(SINCE)
+    end = hour_floor(RECENT_SINCE)
+
+    with caplog.at_level(logging.INFO, logger="telemetry.operation_hours"):
+        totals = totals_read(customer)
+
+    in_rolled_up_hours = Interaction.objects.filter(started_at__gte=start, started_at__lt=end)
+    rolled_up = {key: row for key, row in expected_hours(customer).items() if start <= key[0] < end}
+    assert totals == expected_totals(customer)
+    assert "Calls added to operation hours" in caplog.messages
+    assert stored_hours(customer) == rolled_up
+    assert in_rolled_up_hours.filter(rolled_up=False).count() == 0
+    assert Interaction.objects.filter(rolled_up=True).count() == in_rolled_up_hours.count()
+
+
+def test_bulk_rows_among_ingested_ones():
+    ingest(call_specs(count=200, seed=6))
+    customer = Customer.objects.get(customer_id=CUSTOMER_ID)
+    totals_read(customer)
+
+    bulk_insert(customer=customer, specs=call_specs(count=50, seed=7))
+
+    assert totals_read(customer) == expected_totals(customer)
+    assert totals_read(customer) == expected_totals(customer)
+
+
+def test_claim_covers_open_hours():
     customer = CustomerFactory(customer_id=CUSTOMER_ID)
     bulk_insert(customer=customer, specs=call_specs(count=200, seed=8))
     start = hour_floor(SINCE)
+    after_start = Interaction.objects.filter(started_at__gte=start).count()
 
-    operation_hours_rebuild(customer=customer, start=start)
+    claimed = operation_hours_claim(customer=customer, start=start)
+
+    assert claimed == after_start
+    assert stored_hours(customer) == expected_hours(customer, start=start)
+
+
+def test_claim_twice_counts_once():
+    customer = CustomerFactory(customer_id=CUSTOMER_ID)
+    bulk_insert(customer=customer, specs=call_specs(count=100, seed=15))
+    operation_hours_claim(customer=customer, start=hour_floor(SINCE))
+    before = stored_hours(customer)
+
+    claimed = operation_hours_claim(customer=customer, start=hour_floor(SINCE))
+
+    assert claimed == 0
+    assert stored_hours(customer) == before
+
+
+def test_claim_mid_hour_then_rest():
+    customer = CustomerFactory(customer_id=CUSTOMER_ID)
+    bulk_insert(customer=customer, specs=call_specs(count=200, seed=16))
+    start = hour_floor(SINCE)
+
+    operation_hours_claim(customer=customer, start=start + dt.timedelta(minutes=30))
+    operation_hours_claim(customer=customer, start=start)
 
     assert stored_hours(customer) == expected_hours(customer, start=start)
 
 
-def test_rebuild_rejects_partial_hour():
-    customer = CustomerFactory()
+def test_claim_failure_reads_raw_calls(caplog):
+    customer = CustomerFactory(customer_id=CUSTOMER_ID)
+    bulk_insert(customer=customer, specs=call_specs(count=120, seed=9))
+    # The upsert fails after the UPDATE marked the calls, so the marks must roll back.
+    failing = mock.patch(
+        "telemetry.operation_hours.operation_hours_record",
+        side_effect=OperationalError("database is locked"),
+    )
 
-    with pytest.raises(ValueError, match="must be whole UTC hours"):
-        operation_hours_rebuild(customer=customer, start=SINCE)
+    with failing, caplog.at_level(logging.WARNING, logger="telemetry.operation_totals"):
+        totals = totals_read(customer)
+
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "telemetry.operation_totals"
+    ]
+    assert totals == expected_totals(customer)
+    assert warnings == ["Adding calls to operation hours failed. Reading the raw calls instead"]
+    assert OperationHour.objects.count() == 0
+    assert Interaction.objects.filter(rolled_up=True).count() == 0
+    assert totals_read(customer) == expected_totals(customer)
+    assert OperationHour.objects.count() > 0
 
 
 def test_calls_without_customer_not_rolled_up():
@@ -206,3 +350,62 @@ def test_calls_without_customer_not_rolled_up():
 
     assert Interaction.objects.filter(customer__isnull=True).count() == 20
     assert OperationHour.objects.count() == 0
+
+
+def test_read_queries_independent_of_volume():
+    ingest(call_specs(count=30, seed=11))
+    small = Customer.objects.get(customer_id=CUSTOMER_ID)
+    totals_read(small)
+    with CaptureQueriesContext(connection) as small_queries:
+        totals_read(small)
+
+    for first in range(0, 600, 200):
+        ingest(call_specs(count=200, seed=12 + first))
+
+    with CaptureQueriesContext(connection) as large_queries:
+        totals_read(small)
+
+    # The check for unclaimed calls, the rolled-up hours and the raw calls of the partial hours.
+    assert len(small_queries.captured_queries) == 3
+    assert len(large_queries.captured_queries) == 3
+
+
+def test_claim_queries_independent_of_volume():
+    small = CustomerFactory(customer_id="cust-small")
+    large = CustomerFactory(customer_id="cust-large")
+    bulk_insert(customer=small, specs=call_specs(count=20, seed=13))
+    bulk_insert(customer=large, specs=call_specs(count=600, seed=14))
+
+    with CaptureQueriesContext(connection) as small_queries:
+        totals_read(small)
+    with CaptureQueriesContext(connection) as large_queries:
+        totals_read(large)
+
+    # The check, the claim's UPDATE and upsert inside a savepoint, the rolled-up hours and the
+    # raw calls of the partial hours.
+    assert len(small_queries.captured_queries) == 7
+    assert len(large_queries.captured_queries) == 7
+
+
+def test_limit_keeps_first_operations():
+    customer = CustomerFactory(customer_id=CUSTOMER_ID)
+    agent = AgentFactory(name="WowMemory")
+    # Operation names sort so that the rolled-up hours and the partial hours interleave.
+    specs = [
+        {
+            "started_at": (NOW - dt.timedelta(hours=10)) if index % 2 else NOW,
+            "agent": agent.name,
+            "operation": f"op-{index:02d}",
+            "status": "success",
+            "duration_ms": 10,
+            "retry_count": 0,
+        }
+        for index in range(12)
+    ]
+    bulk_insert(customer=customer, specs=specs)
+
+    totals = operation_totals_list(
+        customer=customer, since=SINCE, recent_since=RECENT_SINCE, limit=5
+    )
+
+    assert [item.operation for item in totals] == ["op-00", "op-01", "op-02", "op-03", "op-04"]
