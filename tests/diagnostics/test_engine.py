@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from customers.models import Agent, Trial
 from diagnostics.detectors import findings_detect
-from diagnostics.evidence import MetricReading, evidence_collect
+from diagnostics.evidence import MetricReading, StepActivity, evidence_collect
 from diagnostics.reasoning import conclusion_reach
 from diagnostics.services import diagnosis_create, diagnosis_resolve
 from telemetry.models import Interaction
@@ -538,3 +538,56 @@ def test_query_count_independent_of_volume():
     # Operations cost three: the rollup check, the rolled-up hours and the raw partial hours.
     assert len(small.captured_queries) == 18
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_step_activity_only_current_steps():
+    now = timezone.now()
+    agents = agents_build()
+    customer = CustomerFactory()
+    running = TrialFactory(customer=customer, current_step=4, started_at=now - timedelta(hours=2))
+    done = TrialFactory(
+        customer=customer,
+        status=Trial.Status.COMPLETED,
+        current_step=15,
+        started_at=now - timedelta(hours=3),
+        last_activity_at=now - timedelta(minutes=30),
+    )
+    calls = [
+        (running, 2, "WowAPI", Interaction.Status.SUCCESS, timedelta(minutes=50)),
+        (running, 4, "WowAPI", Interaction.Status.SUCCESS, timedelta(minutes=20)),
+        (running, 4, "WowAPI", Interaction.Status.SUCCESS, timedelta(minutes=10)),
+        (running, 4, "WowCache", Interaction.Status.TIMEOUT, timedelta(minutes=5)),
+        (running, 4, "WowCache", Interaction.Status.FAILED, timedelta(hours=25)),
+        (done, 15, "WowMemory", Interaction.Status.FAILED, timedelta(minutes=40)),
+    ]
+    for trial, step, agent, status, age in calls:
+        InteractionFactory(
+            customer=customer,
+            agent=agents[agent],
+            trial=trial,
+            workflow_step=step,
+            status=status,
+            started_at=now - age,
+        )
+
+    snapshot = evidence_collect(customer=customer, now=now)
+
+    # Only the running trial's step 4 within the lookback: not step 2, not the completed trial.
+    assert snapshot.step_activity == [
+        StepActivity(
+            workflow_id=running.trial_id,
+            step=4,
+            agent="WowAPI",
+            calls=2,
+            problems=0,
+            last_call_at=now - timedelta(minutes=10),
+        ),
+        StepActivity(
+            workflow_id=running.trial_id,
+            step=4,
+            agent="WowCache",
+            calls=1,
+            problems=1,
+            last_call_at=now - timedelta(minutes=5),
+        ),
+    ]
