@@ -129,10 +129,18 @@ def rollup_claim(*, customer: Customer, start: dt.datetime, end: dt.datetime) ->
 
     Returns False when adding them failed, so that the caller reads those hours raw.
     """
-    unclaimed = Interaction.objects.filter(
-        customer=customer, rolled_up=False, started_at__gte=start, started_at__lt=end
+    # Ordered by the partial index's key, so that PostgreSQL reads that index even when its
+    # statistics count many unclaimed calls, which then sit in the partial hours: with exists()
+    # it scanned the whole table for them.
+    first_unclaimed = (
+        Interaction.objects.filter(
+            customer=customer, rolled_up=False, started_at__gte=start, started_at__lt=end
+        )
+        .order_by("started_at")
+        .values_list("started_at", flat=True)
+        .first()
     )
-    if not unclaimed.exists():
+    if first_unclaimed is None:
         return True
 
     try:
