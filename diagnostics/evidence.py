@@ -344,8 +344,8 @@ def step_activity_collect(
 ) -> list[StepActivity]:
     """Count the calls per agent at each active trial's current step.
 
-    The detectors look at no other step, and grouping only these calls cost 13 ms rather than
-    42 ms for a trial with 30,000 calls on SQLite.
+    The detectors look at no other step. Grouping only these calls took 13 ms rather than 42 ms
+    on SQLite for the 30,000-call trial of evaluation/latency.py, on a 2-core machine.
     """
     current_steps = Q()
     for trial in trials:

@@ -129,9 +129,9 @@ def rollup_claim(*, customer: Customer, start: dt.datetime, end: dt.datetime) ->
 
     Returns False when adding them failed, so that the caller reads those hours raw.
     """
-    # Ordered by the partial index's key, so that PostgreSQL reads that index even when its
-    # statistics count many unclaimed calls, which then sit in the partial hours: with exists()
-    # it scanned the whole table for them.
+    # Ordered by the partial index's key, so that PostgreSQL reads that index. With exists(),
+    # statistics that counted many unclaimed calls, all of them in the partial hours, led it to
+    # scan the whole table.
     first_unclaimed = (
         Interaction.objects.filter(
             customer=customer, rolled_up=False, started_at__gte=start, started_at__lt=end
