@@ -394,10 +394,13 @@ def ongoing_check(
         return True
 
     recent_since = snapshot.now - ONGOING_WINDOW
-    saturated = [finding for finding in relevant if finding.signal == Signal.METRIC_SATURATION]
-    if any(finding.observed_at and finding.observed_at >= recent_since for finding in saturated):
-        return True
     restart = restarted_at(snapshot=snapshot, agent=chosen.agent)
+    # A reading taken before the agent restarted describes the process that was replaced, such
+    # as its exhausted pool, so only a saturated reading since the restart keeps it ongoing.
+    current_since = max(recent_since, restart) if restart else recent_since
+    saturated = [finding for finding in relevant if finding.signal == Signal.METRIC_SATURATION]
+    if any(finding.observed_at and finding.observed_at >= current_since for finding in saturated):
+        return True
     return any(
         operation_ongoing(operation=operation, recent_since=recent_since, restart=restart)
         for operation in snapshot.operations

@@ -310,3 +310,27 @@ def test_api_diagnose_after_recovery(operator_client, operator):
     assert body["root_cause"]["ongoing"] is False
     assert "pending" not in statuses
     assert body["resolution_steps"][1]["done_by"]["requested_by"] == "operator"
+
+
+def test_saturated_pool_before_restart_resolves(operator):
+    customer = story_build()
+    memory = Agent.objects.get(name="WowMemory")
+    pool_samples_build(agent=memory, used=95, timestamp=timezone.now() - timedelta(minutes=4))
+    story_recover(customer=customer, operator=operator, restart_via_action=False)
+
+    result = diagnosis_create(customer=customer).result
+
+    assert result["status"] == "resolved"
+    assert result["root_cause"]["ongoing"] is False
+
+
+def test_saturated_pool_after_restart_stays_ongoing(operator):
+    customer = story_build()
+    memory = Agent.objects.get(name="WowMemory")
+    story_recover(customer=customer, operator=operator, restart_via_action=False)
+    pool_samples_build(agent=memory, used=95, timestamp=timezone.now() - timedelta(seconds=30))
+
+    result = diagnosis_create(customer=customer).result
+
+    assert result["status"] == "ongoing"
+    assert result["root_cause"]["ongoing"] is True
