@@ -94,6 +94,8 @@ class Interaction(models.Model):
             ),
             models.Index(fields=["agent", "status", "-started_at"], name="ix_agent_status_time"),
             models.Index(fields=["trial", "-started_at"], name="ix_trial_time"),
+            # The system diagnosis reads every customer's calls of a time window.
+            models.Index(fields=["started_at"], name="ix_interaction_started"),
         ]
 
     def __str__(self) -> str:
