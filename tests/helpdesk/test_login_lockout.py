@@ -1,5 +1,8 @@
 import pytest
 from axes.models import AccessAttempt
+from django.core.exceptions import ImproperlyConfigured
+
+from helpdesk.settings import env_positive_int
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +56,32 @@ def test_success_resets_the_count(client, operator):
     assert (
         AccessAttempt.objects.filter(username="operator", failures_since_start__gt=0).count() == 0
     )
+
+
+def test_tries_while_locked_keep_the_lockout_start(client, operator):
+    for _ in range(5):
+        log_in(client, password="wrong")
+    locked_at = AccessAttempt.objects.get(username="operator").attempt_time
+
+    log_in(client, password="operator-pass")
+
+    assert AccessAttempt.objects.get(username="operator").attempt_time == locked_at
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "2.5"])
+def test_failure_limit_must_be_positive(monkeypatch, text):
+    monkeypatch.setenv("HELPDESK_LOGIN_FAILURE_LIMIT", text)
+
+    with pytest.raises(ImproperlyConfigured) as error:
+        env_positive_int("HELPDESK_LOGIN_FAILURE_LIMIT", 5)
+
+    assert str(error.value) == (
+        f"HELPDESK_LOGIN_FAILURE_LIMIT={text!r} is not a positive whole number: set it to 1 or "
+        "more, or unset it for the default 5."
+    )
+
+
+def test_failure_limit_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("HELPDESK_LOGIN_FAILURE_LIMIT", " 3 ")
+
+    assert env_positive_int("HELPDESK_LOGIN_FAILURE_LIMIT", 5) == 3
