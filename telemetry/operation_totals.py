@@ -7,8 +7,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.db import DatabaseError
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db import DatabaseError, connection
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Collate
 
 from customers.models import Agent, Customer
 from telemetry.models import Interaction, OperationHour
@@ -111,9 +112,18 @@ def operation_totals_list(
             merged[key].add(item)
         else:
             merged[key] = item
-    # NOTE: this is code point order, the order SQLite and PostgreSQL's C collations return.
-    # Under a linguistic collation the SQL this replaced ordered agents differently.
     return [merged[key] for key in sorted(merged)][:limit]
+
+
+def code_point_order(*fields: str) -> list[Collate]:
+    """Order text by code point, as Python sorts it, whatever the database's collation.
+
+    The queries cut their keys at a limit before the merge, so they must agree with Python's
+    sorted() on which keys come first. Under a linguistic collation such as en-US, "B000" sorts
+    after "a199" in SQL but before it in Python.
+    """
+    collation = "C" if connection.vendor == "postgresql" else "BINARY"
+    return [Collate(F(field), collation) for field in fields]
 
 
 def rolled_up_hours(
@@ -178,7 +188,7 @@ def rollup_totals(
             last_success_at=Max("last_success_at"),
         )
         .annotate(agent_name=agent_name())
-        .order_by("agent_name", "operation")[:limit]
+        .order_by(*code_point_order("agent_name", "operation"))[:limit]
     )
     return [rollup_row_totals(row=row) for row in rows]
 
@@ -231,7 +241,7 @@ def raw_totals(
             baseline_success_ms=Sum("duration_ms", filter=~recent & success),
         )
         .annotate(agent_name=agent_name())
-        .order_by("agent_name", "operation")[:limit]
+        .order_by(*code_point_order("agent_name", "operation"))[:limit]
     )
     return [
         OperationTotals(

@@ -3,6 +3,15 @@
 from django.db import migrations, models
 
 
+def rollup_clear(apps, schema_editor):
+    """Empty the rollup: every existing call starts unmarked and is added again when read.
+
+    Calls ingested while the rollup existed without the mark are already in it, so marking
+    none of them would count them twice.
+    """
+    apps.get_model("telemetry", "OperationHour").objects.all().delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -11,6 +20,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(rollup_clear, migrations.RunPython.noop),
         migrations.AddField(
             model_name='interaction',
             name='rolled_up',

@@ -409,3 +409,40 @@ def test_limit_keeps_first_operations():
     )
 
     assert [item.operation for item in totals] == ["op-00", "op-01", "op-02", "op-03", "op-04"]
+
+
+@pytest.mark.django_db
+def test_limit_cut_agrees_across_letter_case():
+    customer = CustomerFactory()
+    agent = AgentFactory(name="AgentX")
+    now = dt.datetime.now(dt.UTC)
+    early = now - dt.timedelta(hours=5)
+    calls = [(f"a{index:03d}", Interaction.Status.SUCCESS, early) for index in range(200)]
+    calls += [("B000", Interaction.Status.FAILED, early)] * 5
+    calls += [("B000", Interaction.Status.SUCCESS, now - dt.timedelta(minutes=5))]
+    Interaction.objects.bulk_create(
+        Interaction(
+            customer=customer,
+            agent=agent,
+            operation=operation,
+            service_name="AgentX",
+            started_at=started_at,
+            status=status,
+            trace_id=secrets.token_hex(16),
+            span_id=secrets.token_hex(8),
+        )
+        for operation, status, started_at in calls
+    )
+
+    totals = operation_totals_list(
+        customer=customer,
+        since=now - dt.timedelta(hours=24),
+        recent_since=now - dt.timedelta(hours=1),
+        limit=200,
+    )
+
+    # Code point order puts upper case first, in SQL as in Python, whatever the collation.
+    assert [(item.operation, item.calls, item.failures) for item in totals[:2]] == [
+        ("B000", 6, 5),
+        ("a000", 1, 0),
+    ]
