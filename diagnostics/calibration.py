@@ -86,7 +86,12 @@ def table_build(*, points: list) -> Table:
 def table_apply(*, table: Table, raw_score: float) -> float:
     raws, values = table
     if raw_score <= raws[0]:
-        return values[0]
+        # Below the fitted range the table knows nothing, and holding its first value would
+        # give a hypothesis with almost no evidence the confidence of the weakest fitted
+        # answer, so the value falls in proportion to the score instead.
+        if raws[0] <= 0:
+            return values[0]
+        return values[0] * max(raw_score, 0.0) / raws[0]
     if raw_score >= raws[-1]:
         return values[-1]
     upper = bisect.bisect_right(raws, raw_score)

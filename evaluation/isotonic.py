@@ -24,7 +24,10 @@ class IsotonicFit:
         if not self.thresholds:
             return score
         if score <= self.thresholds[0]:
-            return self.values[0]
+            # As diagnostics.calibration applies the table: scaled toward zero below it.
+            if self.thresholds[0] <= 0:
+                return self.values[0]
+            return self.values[0] * max(score, 0.0) / self.thresholds[0]
         if score >= self.thresholds[-1]:
             return self.values[-1]
         right = bisect.bisect_right(self.thresholds, score)
@@ -77,7 +80,7 @@ def calibration_table(*, fit: IsotonicFit, cases: int, source: str) -> dict:
     """
     return {
         "method": "isotonic regression (pool-adjacent-violators), linear between points, "
-        "clipped at both ends",
+        "scaled toward zero below the first point, held above the last",
         "source": source,
         "cases": cases,
         "default": [[x, y] for x, y in zip(fit.thresholds, fit.values, strict=True)],

@@ -33,8 +33,15 @@ def test_kind_table_interpolates(calibration_file):
 def test_default_table_and_clamping(calibration_file):
     calibration_file.write_text(json.dumps({"default": [[0.2, 0.1], [0.6, 0.5]]}))
 
-    assert calibrate(0.0, kind="agent_crash") == 0.1
     assert calibrate(0.9, kind="agent_crash") == 0.5
+
+
+def test_scores_below_the_table_fall_toward_zero(calibration_file):
+    calibration_file.write_text(json.dumps({"default": [[0.7081, 0.8846], [0.8783, 0.97]]}))
+
+    assert calibrate(0.0, kind="agent_crash") == 0.0
+    assert calibrate(0.15, kind="agent_crash") == 0.19
+    assert calibrate(0.7081, kind="agent_crash") == 0.88
 
 
 def test_table_forced_monotone(calibration_file):
