@@ -86,7 +86,7 @@ def table_build(*, points: list) -> Table:
 def table_apply(*, table: Table, raw_score: float) -> float:
     raws, values = table
     if raw_score <= raws[0]:
-        # Below the fitted range the table knows nothing, and holding its first value would
+        # The table has no points below its fitted range. Holding its first value there would
         # give a hypothesis with almost no evidence the confidence of the weakest fitted
         # answer, so the value falls in proportion to the score instead.
         if raws[0] <= 0:
