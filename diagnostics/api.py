@@ -28,7 +28,7 @@ from diagnostics.services import (
     diagnosis_create,
     diagnosis_resolve,
 )
-from diagnostics.system import PeriodError, diagnose_system, periods_resolve
+from diagnostics.system import PeriodError, diagnose_periods, periods_resolve
 from helpdesk.api_errors import ErrorOut, FieldError
 
 logger = logging.getLogger(__name__)
@@ -128,12 +128,7 @@ def system_diagnosis(
     }
     try:
         periods = periods_resolve(now=timezone.now(), **times)
-        diagnosis = diagnose_system(
-            since=periods.since,
-            until=periods.until,
-            baseline_since=periods.baseline_since,
-            baseline_until=periods.baseline_until,
-        )
+        diagnosis = diagnose_periods(periods=periods)
     except PeriodError as error:
         raise FieldError(422, field=error.field, message=str(error)) from error
     return {

@@ -357,6 +357,16 @@ def diagnose_system(
     )
 
 
+def diagnose_periods(*, periods: Periods) -> SystemDiagnosis:
+    """Diagnose the window of checked `periods` against their baseline."""
+    return diagnose_system(
+        since=periods.since,
+        until=periods.until,
+        baseline_since=periods.baseline_since,
+        baseline_until=periods.baseline_until,
+    )
+
+
 def trace_units_collect(*, since: datetime, until: datetime, name: str) -> UnitSet:
     """Return the complete trace units whose entry span started between `since` and `until`."""
     spans = list(

@@ -28,7 +28,7 @@ from diagnostics.selectors import (
     quick_action_url,
 )
 from diagnostics.services import DiagnosisResolveError, diagnosis_create, diagnosis_resolve
-from diagnostics.system import PeriodError, diagnose_system
+from diagnostics.system import PeriodError, diagnose_periods
 
 logger = logging.getLogger(__name__)
 
@@ -187,12 +187,7 @@ def system_diagnosis_page(request: HttpRequest) -> HttpResponse:
     periods = form.periods(now=timezone.now()) if form.is_valid() else None
     if periods is not None:
         try:
-            diagnosis = diagnose_system(
-                since=periods.since,
-                until=periods.until,
-                baseline_since=periods.baseline_since,
-                baseline_until=periods.baseline_until,
-            )
+            diagnosis = diagnose_periods(periods=periods)
         except PeriodError as error:
             form.add_error("window", str(error))
     status = 400 if form.is_bound and form.errors else 200
