@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 from django.core.management import call_command
+from django.db import connections
 
 from tests.conftest import ROOT
 
@@ -97,3 +98,7 @@ def page(chromium_path):
         yield browser_page
         context.close()
         browser.close()
+        # While Playwright's loop runs, Django keeps the test's database connections apart from
+        # the ones it opened outside, so they are closed here, before the loop ends, or they
+        # would hold the test database open at teardown.
+        connections.close_all()
