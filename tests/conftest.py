@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from helpdesk.celery import app as celery_app
 
@@ -145,6 +145,36 @@ def celery_worker_process(transactional_db):
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     return shutil.which(CHROMIUM_PATH) or CHROMIUM_PATH
+
+
+@pytest.fixture
+def page(chromium_path):
+    """A Chromium page; Playwright's sync API runs an event loop, so Django must allow ORM use."""
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-gpu",
+            ],
+        )
+        context = browser.new_context(timezone_id="UTC")
+        browser_page = context.new_page()
+        browser_page.set_default_timeout(15_000)
+        yield browser_page
+        context.close()
+        browser.close()
+        # While Playwright's loop runs, Django keeps the test's database connections apart from
+        # the ones it opened outside, so they are closed here, before the loop ends, or they
+        # would hold the test database open at teardown.
+        connections.close_all()
 
 
 @pytest.fixture(autouse=True)

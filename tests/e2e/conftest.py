@@ -1,6 +1,5 @@
 """Fixtures for browser tests: the demo world, the demo platform process and a Chromium page."""
 
-import os
 import socket
 import subprocess
 import sys
@@ -9,7 +8,6 @@ import time
 import pytest
 import requests
 from django.core.management import call_command
-from django.db import connections
 
 from tests.conftest import ROOT
 
@@ -72,33 +70,3 @@ def demo_platform(live_server, settings, demo_world):
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-
-
-@pytest.fixture
-def page(chromium_path):
-    """A Chromium page; Playwright's sync API runs an event loop, so Django must allow ORM use."""
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-gpu",
-            ],
-        )
-        context = browser.new_context(timezone_id="UTC")
-        browser_page = context.new_page()
-        browser_page.set_default_timeout(15_000)
-        yield browser_page
-        context.close()
-        browser.close()
-        # While Playwright's loop runs, Django keeps the test's database connections apart from
-        # the ones it opened outside, so they are closed here, before the loop ends, or they
-        # would hold the test database open at teardown.
-        connections.close_all()
