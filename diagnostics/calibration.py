@@ -88,7 +88,7 @@ def table_apply(*, table: Table, raw_score: float) -> float:
     if raw_score <= raws[0]:
         # The table has no points below its fitted range. Holding its first value there would
         # give a hypothesis with almost no evidence the confidence of the weakest fitted
-        # answer, so the value falls in proportion to the score instead.
+        # diagnosis, so the value falls in proportion to the score instead.
         if raws[0] <= 0:
             return values[0]
         return values[0] * max(raw_score, 0.0) / raws[0]

@@ -18,7 +18,7 @@ def database_prepare(*, workdir: Path) -> str:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
     # The evaluation prints its own progress. The product's per-request INFO lines (hundreds
-    # of thousands of ingested items) would bury it unless HELPDESK_LOG_LEVEL asks for them.
+    # of thousands of ingested items) would bury it, unless HELPDESK_LOG_LEVEL is set to INFO.
     os.environ.setdefault("HELPDESK_LOG_LEVEL", "WARNING")
 
     import django

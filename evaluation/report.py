@@ -271,18 +271,17 @@ def train_ticket_section(*, train_ticket: dict) -> list[str]:
         "The answer measured is the Issue Detective's system diagnosis "
         "(`diagnostics.system.diagnose_system`) of each window, from the injection to the "
         "window's end, against the fault-free period. It splits each trace into the part each "
-        "service handled, learns from the baseline which statements log together within such "
-        "a part (the logger and line of each Logback record, sent as `code.namespace` and "
-        "`code.lineno`), and names the service whose patterns break far more often than the "
-        "baseline allows. A caller's misses in traces where the service it called broke too "
-        "are left to that service, and CPU or memory near the limit adds to a pod's score "
-        "(docs/fault-catalog.md has the rules). Its thresholds, the bound on the baseline's "
-        "miss rate and the rule for callers were chosen while looking at this same day, so its "
-        "figure is optimistic for other systems. The "
-        "customer diagnosis of each window's synthetic customer (affected component, then its "
-        "alternatives' components) is shown for comparison: Train Ticket spans carry no "
-        "status and callers log their callees' failures, so it mostly names the service that "
-        "logged the most errors.",
+        "service handled. From the baseline it learns which statements log together within such "
+        "a part, naming each statement by the logger and line of its Logback record, sent as "
+        "`code.namespace` and `code.lineno`. Then it names the service whose patterns break far "
+        "more often than the baseline allows. A caller's misses in traces where the service it "
+        "called broke too are left to that service, and CPU or memory near the limit adds to a "
+        "pod's score (docs/fault-catalog.md has the rules). Its thresholds, the bound on the "
+        "baseline's miss rate and the rule for callers were chosen while looking at this same "
+        "day, so its figure is optimistic for other systems. The customer diagnosis of each "
+        "window's synthetic customer (affected component, then its alternatives' components) is "
+        "shown for comparison. Train Ticket spans carry no status and callers log their "
+        "callees' failures, so it mostly names the service that logged the most errors.",
         "",
         f"System diagnosis first, by fault type: {by_fault_type(rows=train_ticket['rows'])}.",
         "",
