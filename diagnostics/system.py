@@ -128,16 +128,27 @@ class Patterns:
     cue_counts: Counter
     event_counts: dict[tuple[str, str], Counter]
     units: int
+    # expected() per (service, cue), because it is called for every cue of every unit in each of
+    # three passes.
+    expectations: dict[tuple[str, str], list[tuple[str, float]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def expected(self, *, service: str, cue: str) -> list[tuple[str, float]]:
         """Return the statements expected with `cue` and the baseline's miss rate of each."""
-        support = self.cue_counts[(service, cue)]
+        key = (service, cue)
+        if key not in self.expectations:
+            self.expectations[key] = self.expectations_compute(key=key)
+        return self.expectations[key]
+
+    def expectations_compute(self, *, key: tuple[str, str]) -> list[tuple[str, float]]:
+        support = self.cue_counts[key]
         if support < PATTERN_MIN_SUPPORT:
             return []
         return [
             (event, miss_rate(support=support, seen=seen))
-            for event, seen in self.event_counts[(service, cue)].items()
-            if event != cue and seen / support >= PATTERN_MIN_SHARE
+            for event, seen in self.event_counts[key].items()
+            if event != key[1] and seen / support >= PATTERN_MIN_SHARE
         ]
 
     def count(self) -> int:
