@@ -4,17 +4,18 @@ The table maps a raw detective score to the share of diagnoses with that score t
 diagnostics/calibration.json stores it; diagnostics.calibration reads it at diagnosis time.
 """
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from diagnostics.calibration import table_apply
 
 
 @dataclass(frozen=True)
 class IsotonicFit:
     """A non-decreasing step function, given by the mean score and value of each pooled block.
 
-    Between two points the value is interpolated linearly; below the first point and above the
-    last it is the end value (scikit-learn's IsotonicRegression with out_of_bounds="clip").
+    It is read as the detective reads the calibration table it becomes: interpolated linearly
+    between points, scaled toward zero below the first and held at the last value above it.
     """
 
     thresholds: tuple[float, ...]
@@ -23,19 +24,7 @@ class IsotonicFit:
     def predict(self, score: float) -> float:
         if not self.thresholds:
             return score
-        if score <= self.thresholds[0]:
-            # As diagnostics.calibration applies the table: scaled toward zero below it.
-            if self.thresholds[0] <= 0:
-                return self.values[0]
-            return self.values[0] * max(score, 0.0) / self.thresholds[0]
-        if score >= self.thresholds[-1]:
-            return self.values[-1]
-        right = bisect.bisect_right(self.thresholds, score)
-        x0, x1 = self.thresholds[right - 1], self.thresholds[right]
-        y0, y1 = self.values[right - 1], self.values[right]
-        if x1 == x0:
-            return y1
-        return y0 + (y1 - y0) * (score - x0) / (x1 - x0)
+        return table_apply(table=(self.thresholds, self.values), raw_score=score)
 
 
 def isotonic_fit(*, scores: Sequence[float], outcomes: Sequence[float]) -> IsotonicFit:
