@@ -30,6 +30,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from telemetry.values import datetime_from_nanos
+
 logger = logging.getLogger(__name__)
 
 DAY = "2023-01-29"
@@ -296,11 +298,7 @@ def baseline_period(*, files: list[Path]) -> tuple[dt.datetime, dt.datetime]:
             ends.append(int(row["EndTimeUnixNano"]))
     if not starts:
         raise ValueError(f"No spans in the baseline trace files {[str(path) for path in files]}")
-    return nanos_datetime(min(starts)), nanos_datetime(max(ends) + 1)
-
-
-def nanos_datetime(nanos: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(nanos // 1000 / 1_000_000, tz=dt.UTC)
+    return datetime_from_nanos(min(starts)), datetime_from_nanos(max(ends) + 1)
 
 
 def chunks(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:

@@ -41,9 +41,14 @@ def time_to_utc(*, name: str, moment: dt.datetime) -> dt.datetime:
         ) from None
 
 
+def datetime_from_nanos(nanos: int) -> dt.datetime:
+    """Return the UTC time of nanoseconds since the Unix epoch, to the microsecond."""
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=nanos // 1000)
+
+
 def time_from_nanos(*, name: str, nanos: int, now: dt.datetime) -> dt.datetime:
     """Convert OTLP nanoseconds since the Unix epoch, rejecting a time in the future."""
-    moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=nanos // 1000)
+    moment = datetime_from_nanos(nanos)
     return future_check(name=name, moment=moment, as_sent=f"{nanos} ({_utc_text(moment)})", now=now)
 
 
