@@ -199,15 +199,18 @@ def test_two_misses_are_not_a_break():
     assert pattern_breaks_find(units=window, patterns=patterns) == []
 
 
+def order_calls(*, count: int, order_events: tuple, payment_events: tuple) -> list[TraceUnit]:
+    """Return `count` traces of an order unit that calls a payment unit."""
+    units = []
+    for _ in range(count):
+        order = unit("order", *order_events)
+        units += [order, unit("payment", *payment_events, caller=order.key)]
+    return units
+
+
 def test_caller_misses_are_left_to_the_callee():
-    baseline = []
-    for _ in range(50):
-        order = unit("order", "O1", "O2")
-        baseline += [order, unit("payment", "P1", "P2", caller=order.key)]
-    window = []
-    for _ in range(30):
-        order = unit("order", "O1")
-        window += [order, unit("payment", "P1", caller=order.key)]
+    baseline = order_calls(count=50, order_events=("O1", "O2"), payment_events=("P1", "P2"))
+    window = order_calls(count=30, order_events=("O1",), payment_events=("P1",))
 
     found = pattern_breaks_find(units=window, patterns=patterns_learn(units=baseline))
 
@@ -215,14 +218,8 @@ def test_caller_misses_are_left_to_the_callee():
 
 
 def test_saturated_callee_explains_caller():
-    baseline = []
-    for _ in range(50):
-        order = unit("order", "O1", "O2")
-        baseline += [order, unit("payment", "P1", caller=order.key)]
-    window = []
-    for _ in range(30):
-        order = unit("order", "O1")
-        window += [order, unit("payment", "P1", caller=order.key)]
+    baseline = order_calls(count=50, order_events=("O1", "O2"), payment_events=("P1",))
+    window = order_calls(count=30, order_events=("O1",), payment_events=("P1",))
     patterns = patterns_learn(units=baseline)
 
     assert {item.service for item in pattern_breaks_find(units=window, patterns=patterns)} == {
