@@ -15,11 +15,12 @@ import random
 import time
 
 from customers.models import Agent, AgentAssignment, Customer, Trial
+from customers.trend import hour_of
 from diagnostics.evidence import LOOKBACK
 from diagnostics.services import diagnosis_create
 from evaluation.measures import percentile
 from telemetry.models import Interaction
-from telemetry.operation_hours import hour_floor, operation_hours_claim
+from telemetry.operation_hours import operation_hours_claim
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def latency_run(*, interactions: int, runs: int, seed: int) -> dict:
 
     started = time.perf_counter()
     # Every call started within the lookback, so this adds all of them.
-    operation_hours_claim(customer=customer, start=hour_floor(dt.datetime.now(dt.UTC) - LOOKBACK))
+    operation_hours_claim(customer=customer, start=hour_of(dt.datetime.now(dt.UTC) - LOOKBACK))
     rollup_seconds = time.perf_counter() - started
     logger.info("Calls added to operation hours", extra={"seconds": round(rollup_seconds, 2)})
     return {

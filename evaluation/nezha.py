@@ -297,7 +297,10 @@ def baseline_period(*, files: list[Path]) -> tuple[dt.datetime, dt.datetime]:
             starts.append(int(row["StartTimeUnixNano"]))
             ends.append(int(row["EndTimeUnixNano"]))
     if not starts:
-        raise ValueError(f"No spans in the baseline trace files {[str(path) for path in files]}")
+        raise ValueError(
+            f"No spans in the baseline trace files {[str(path) for path in files]}: check that "
+            "the archive unpacked completely."
+        )
     return datetime_from_nanos(min(starts)), datetime_from_nanos(max(ends) + 1)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from customers.models import Customer
+from customers.trend import hour_of
 from telemetry.models import Interaction, OperationHour
 
 logger = logging.getLogger(__name__)
@@ -49,13 +50,8 @@ def latest(first: dt.datetime | None, second: dt.datetime | None) -> dt.datetime
     return max((moment for moment in (first, second) if moment is not None), default=None)
 
 
-def hour_floor(moment: dt.datetime) -> dt.datetime:
-    """Return the start of the UTC hour that contains `moment`, which must be timezone-aware."""
-    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-
-
 def hour_ceil(moment: dt.datetime) -> dt.datetime:
-    floor = hour_floor(moment)
+    floor = hour_of(moment)
     return floor if floor == moment else floor + HOUR
 
 
@@ -145,7 +141,7 @@ def hours_of(*, interactions: Iterable[Interaction]) -> dict[tuple, OperationHou
     for call in interactions:
         if call.customer_id is None:
             continue
-        key = (call.customer_id, hour_floor(call.started_at), call.agent_id, call.operation)
+        key = (call.customer_id, hour_of(call.started_at), call.agent_id, call.operation)
         if key not in hours:
             hours[key] = OperationHour(
                 customer_id=key[0], hour=key[1], agent_id=key[2], operation=key[3]

@@ -12,12 +12,12 @@ from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Collate
 
 from customers.models import Agent, Customer
+from customers.trend import hour_of
 from telemetry.models import Interaction, OperationHour
 from telemetry.operation_hours import (
     PROBLEM_STATUSES,
     earliest,
     hour_ceil,
-    hour_floor,
     latest,
     operation_hours_claim,
 )
@@ -131,7 +131,7 @@ def rolled_up_hours(
 ) -> tuple[dt.datetime, dt.datetime]:
     """Return the whole hours [start, end) after `since` that end by `recent_since`."""
     start = hour_ceil(since)
-    return start, max(start, hour_floor(recent_since))
+    return start, max(start, hour_of(recent_since))
 
 
 def rollup_claim(*, customer: Customer, start: dt.datetime, end: dt.datetime) -> bool:

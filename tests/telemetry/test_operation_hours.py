@@ -16,8 +16,9 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.models import Agent, Customer
+from customers.trend import hour_of
 from telemetry.models import Interaction, OperationHour
-from telemetry.operation_hours import hour_ceil, hour_floor, operation_hours_claim
+from telemetry.operation_hours import hour_ceil, operation_hours_claim
 from telemetry.operation_totals import OperationTotals, operation_totals_list
 from telemetry.services import traces_ingest
 from tests.factories import AgentFactory, CustomerFactory
@@ -39,8 +40,8 @@ EDGE_TIMES = (
     SINCE,
     hour_ceil(SINCE) - dt.timedelta(microseconds=1),
     hour_ceil(SINCE),
-    hour_floor(RECENT_SINCE) - dt.timedelta(microseconds=1),
-    hour_floor(RECENT_SINCE),
+    hour_of(RECENT_SINCE) - dt.timedelta(microseconds=1),
+    hour_of(RECENT_SINCE),
     RECENT_SINCE - dt.timedelta(microseconds=1),
     RECENT_SINCE,
     NOW,
@@ -185,7 +186,7 @@ def expected_hours(customer: Customer, *, start: dt.datetime | None = None) -> d
     groups = defaultdict(list)
     for call in Interaction.objects.filter(customer=customer).select_related("agent"):
         if start is None or call.started_at >= start:
-            groups[(hour_floor(call.started_at), call.agent.name, call.operation)].append(call)
+            groups[(hour_of(call.started_at), call.agent.name, call.operation)].append(call)
 
     hours = {}
     for key, calls in groups.items():
@@ -253,7 +254,7 @@ def test_bulk_rows_claimed_on_read(caplog):
     customer = CustomerFactory(customer_id=CUSTOMER_ID)
     bulk_insert(customer=customer, specs=call_specs(count=300, seed=5))
     start = hour_ceil(SINCE)
-    end = hour_floor(RECENT_SINCE)
+    end = hour_of(RECENT_SINCE)
 
     with caplog.at_level(logging.INFO, logger="telemetry.operation_hours"):
         totals = totals_read(customer)
@@ -281,7 +282,7 @@ def test_bulk_rows_among_ingested_ones():
 def test_claim_covers_open_hours():
     customer = CustomerFactory(customer_id=CUSTOMER_ID)
     bulk_insert(customer=customer, specs=call_specs(count=200, seed=8))
-    start = hour_floor(SINCE)
+    start = hour_of(SINCE)
     after_start = Interaction.objects.filter(started_at__gte=start).count()
 
     claimed = operation_hours_claim(customer=customer, start=start)
@@ -293,10 +294,10 @@ def test_claim_covers_open_hours():
 def test_claim_twice_counts_once():
     customer = CustomerFactory(customer_id=CUSTOMER_ID)
     bulk_insert(customer=customer, specs=call_specs(count=100, seed=15))
-    operation_hours_claim(customer=customer, start=hour_floor(SINCE))
+    operation_hours_claim(customer=customer, start=hour_of(SINCE))
     before = stored_hours(customer)
 
-    claimed = operation_hours_claim(customer=customer, start=hour_floor(SINCE))
+    claimed = operation_hours_claim(customer=customer, start=hour_of(SINCE))
 
     assert claimed == 0
     assert stored_hours(customer) == before
@@ -305,7 +306,7 @@ def test_claim_twice_counts_once():
 def test_claim_mid_hour_then_rest():
     customer = CustomerFactory(customer_id=CUSTOMER_ID)
     bulk_insert(customer=customer, specs=call_specs(count=200, seed=16))
-    start = hour_floor(SINCE)
+    start = hour_of(SINCE)
 
     operation_hours_claim(customer=customer, start=start + dt.timedelta(minutes=30))
     operation_hours_claim(customer=customer, start=start)
